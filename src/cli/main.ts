@@ -1,0 +1,46 @@
+#!/usr/bin/env node
+/**
+ * The `reload-task` command. Output goes to stdout, problems to stderr; exit code 2 means the
+ * command was called wrongly (bad flags or input), 1 that something failed while running.
+ */
+import { Command, CommanderError } from 'commander';
+import { previewCommand } from './preview.js';
+import { UsageError } from './recurrence-flag.js';
+
+export function buildProgram(out: (text: string) => void, err: (text: string) => void): Command {
+  const program = new Command('reload-task')
+    .description('A self-hosted Qlik Cloud Reload Tasks API: schedule reloads, exactly once.')
+    .showHelpAfterError()
+    .configureOutput({ writeOut: out, writeErr: err });
+  program.addCommand(previewCommand(out));
+  // Every command reports usage mistakes through CommanderError instead of exiting by itself.
+  const override = (cmd: Command): void => {
+    cmd.exitOverride().configureOutput({ writeOut: out, writeErr: err });
+    cmd.commands.forEach(override);
+  };
+  override(program);
+  return program;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const out = (text: string): void => void process.stdout.write(text);
+  const err = (text: string): void => void process.stderr.write(text);
+  const program = buildProgram(out, err);
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      // Help and version are "errors" to commander, but successes to the user.
+      return e.exitCode === 0 ? 0 : 2;
+    }
+    if (e instanceof UsageError) {
+      err(`error: ${e.message}\n`);
+      return 2;
+    }
+    err(`error: ${e instanceof Error ? e.message : String(e)}\n`);
+    return 1;
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
