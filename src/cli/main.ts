@@ -5,6 +5,8 @@
  */
 import { Command, CommanderError } from 'commander';
 import { previewCommand } from './preview.js';
+import { serveCommand } from './serve.js';
+import { tokenCommand } from './token.js';
 import { UsageError } from './recurrence-flag.js';
 
 export function buildProgram(out: (text: string) => void, err: (text: string) => void): Command {
@@ -12,6 +14,8 @@ export function buildProgram(out: (text: string) => void, err: (text: string) =>
     .description('A self-hosted Qlik Cloud Reload Tasks API: schedule reloads, exactly once.')
     .showHelpAfterError()
     .configureOutput({ writeOut: out, writeErr: err });
+  program.addCommand(serveCommand(out));
+  program.addCommand(tokenCommand(out));
   program.addCommand(previewCommand(out));
   // Every command reports usage mistakes through CommanderError instead of exiting by itself.
   const override = (cmd: Command): void => {

@@ -1,0 +1,115 @@
+/**
+ * Verifying the bearer JWT of a request, with jose. The accepted algorithms are fixed by the kind of
+ * key configured (never taken from the token), so `alg: none` and HS256-signed-with-the-public-key
+ * (algorithm confusion) are refused; `exp` is required and enforced, `nbf`, `iss` and `aud` when
+ * present or configured.
+ */
+import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
+import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { AuthConfig } from '../config.js';
+import type { LocalKey } from './local-key.js';
+
+/** Who is calling: from the token's tenant, subject and roles claims. */
+export interface Principal {
+  readonly tenantId: string;
+  readonly userId: string;
+  readonly admin: boolean;
+}
+
+/** A token that is missing or not accepted; `message` says why (without echoing the token). */
+export class AuthError extends Error {
+  override name = 'AuthError';
+}
+
+export type Verifier = (authorization: string | undefined) => Promise<Principal>;
+
+const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
+
+/** Builds the verifier for the configured key source (JWKS, PEM, HS256 secret, or the local key). */
+export function createVerifier(config: AuthConfig, localKey: () => LocalKey): Verifier {
+  let key: KeyObject | JWTVerifyGetKey;
+  let algorithms: string[];
+  if (config.jwksUrl) {
+    key = createRemoteJWKSet(new URL(config.jwksUrl));
+    algorithms = ASYMMETRIC;
+  } else if (config.publicKeyPem) {
+    const k = createPublicKey(config.publicKeyPem);
+    key = k;
+    algorithms = algorithmsFor(k);
+  } else if (config.hmacSecret) {
+    key = createSecretKey(Buffer.from(config.hmacSecret));
+    algorithms = ['HS256'];
+  } else {
+    const k = localKey().publicKey;
+    key = k;
+    algorithms = algorithmsFor(k);
+  }
+
+  return async (authorization) => {
+    const token = bearer(authorization);
+    let payload: JWTPayload;
+    try {
+      const options = {
+        algorithms,
+        requiredClaims: ['exp'],
+        clockTolerance: config.clockToleranceSeconds,
+        ...(config.issuer !== undefined && { issuer: config.issuer }),
+        ...(config.audience !== undefined && { audience: config.audience }),
+      };
+      // The two overloads of jwtVerify (key vs key function) need separate calls for the types.
+      payload = typeof key === 'function' ? (await jwtVerify(token, key, options)).payload : (await jwtVerify(token, key, options)).payload;
+    } catch (e) {
+      throw new AuthError(reason(e), { cause: e });
+    }
+    const tenantId = claim(payload, config.tenantClaim, 'tenant');
+    const userId = claim(payload, config.userClaim, 'user');
+    const roles = payload[config.rolesClaim];
+    const roleList = Array.isArray(roles) ? roles : typeof roles === 'string' ? roles.split(/[ ,]+/) : [];
+    return { tenantId, userId, admin: roleList.includes(config.adminRole) };
+  };
+}
+
+function bearer(header: string | undefined): string {
+  if (header === undefined || header.trim() === '') throw new AuthError('no bearer token: send Authorization: Bearer <JWT>');
+  const m = /^Bearer +([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]*) *$/i.exec(header);
+  if (!m) throw new AuthError('the Authorization header is not "Bearer <JWT>"');
+  return m[1]!;
+}
+
+function claim(payload: JWTPayload, name: string, what: string): string {
+  const v = payload[name];
+  if (typeof v !== 'string' || v === '') throw new AuthError(`the token has no ${what} claim '${name}'`);
+  if (v.length > 256 || /[\u0000-\u001f\u007f]/.test(v)) throw new AuthError(`the token's ${what} claim '${name}' is not a valid id`);
+  return v;
+}
+
+function algorithmsFor(key: KeyObject): string[] {
+  switch (key.asymmetricKeyType) {
+    case 'rsa':
+      return ['RS256', 'RS384', 'RS512'];
+    case 'rsa-pss':
+      return ['PS256', 'PS384', 'PS512'];
+    case 'ec': {
+      const curve = key.asymmetricKeyDetails?.namedCurve;
+      return [curve === 'secp384r1' ? 'ES384' : curve === 'secp521r1' ? 'ES512' : 'ES256'];
+    }
+    case 'ed25519':
+      return ['EdDSA'];
+    default:
+      throw new Error(`unsupported public key type ${key.asymmetricKeyType}`);
+  }
+}
+
+function reason(e: unknown): string {
+  if (e instanceof errors.JWTExpired) return 'the token has expired';
+  if (e instanceof errors.JWTClaimValidationFailed) {
+    if (e.claim === 'nbf') return 'the token is not valid yet (nbf)';
+    if (e.claim === 'exp') return 'the token has no expiry (exp)';
+    return `the token's ${e.claim} claim is not accepted`;
+  }
+  if (e instanceof errors.JOSEAlgNotAllowed) return "the token's signing algorithm is not accepted";
+  if (e instanceof errors.JWSSignatureVerificationFailed) return "the token's signature is not valid";
+  if (e instanceof errors.JWKSNoMatchingKey) return 'no key of the issuer matches the token';
+  if (e instanceof errors.JOSEError) return 'the token is malformed or not accepted';
+  return 'the token could not be verified';
+}

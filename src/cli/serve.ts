@@ -1,0 +1,41 @@
+/** `reload-task serve` (what `npm start` runs): the service, until SIGTERM or SIGINT. */
+import { Command } from 'commander';
+import { ConfigError, loadConfig } from '../config.js';
+import { startServer } from '../server.js';
+import { UsageError } from './recurrence-flag.js';
+
+export function serveCommand(write: (text: string) => void): Command {
+  return new Command('serve')
+    .description('run the service (configuration from the environment: PORT, DATA_DIR, ...; see docs/configuration.md)')
+    .addHelpText('after', '\nExample:\n  PORT=8080 DATA_DIR=./data reload-task serve')
+    .action(async () => {
+      let config;
+      try {
+        config = loadConfig();
+      } catch (e) {
+        if (e instanceof ConfigError) throw new UsageError(`configuration: ${e.message}`);
+        throw e;
+      }
+      const running = await startServer(config);
+      const local = !config.auth.jwksUrl && !config.auth.publicKeyPem;
+      write(
+        [
+          `reload-tasks is listening on ${running.url}`,
+          `  data directory: ${config.dataDir}`,
+          `  API:            ${running.url}/api/v1/reload-tasks (docs at ${running.url}/docs)`,
+          local
+            ? `  get a token:    DATA_DIR=${config.dataDir} npx reload-task token --tenant <tenantId> --user <userId> [--admin]`
+            : '  tokens:         from your identity provider',
+          '',
+        ].join('\n'),
+      );
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string): void => {
+          running.app.log.info({ signal }, 'shutting down');
+          void running.close().then(resolve);
+        };
+        process.once('SIGTERM', () => stop('SIGTERM'));
+        process.once('SIGINT', () => stop('SIGINT'));
+      });
+    });
+}

@@ -1,0 +1,192 @@
+/**
+ * The Fastify application: built here, listened on by src/server.ts, injected into by the tests.
+ * It owns the cross-cutting rules: every answer that is not a success is the error envelope with a
+ * catalogue code; every request has a trace id (from `traceparent` when sent) and one log line;
+ * /api routes need a verified bearer token and are rate limited per user per tenant.
+ */
+import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { Clock } from '../clock.js';
+import type { Config } from '../config.js';
+import { AuthError, type Principal, type Verifier } from '../auth/verifier.js';
+import { StoreUnavailableError, type Store } from '../store/store.js';
+import { ApiError, envelope, ERRORS, type ErrorCode } from './errors.js';
+import { CursorCodec } from './pagination.js';
+import { reloadTasksRoutes, TASKS_PATH } from './reload-tasks-routes.js';
+import { traceIdOf } from './trace.js';
+import { describeValidation, validatorCompiler } from './validation.js';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+export interface AppDeps {
+  readonly config: Config;
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly verify: Verifier;
+  /** pino options, or false for no logs (tests). */
+  readonly logger?: boolean | object;
+}
+
+/** The largest request body accepted (a task is well under 4 KiB). */
+export const BODY_LIMIT = 64 * 1024;
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const { config } = deps;
+  const app = Fastify({
+    logger: deps.logger ?? false,
+    genReqId: (req) => traceIdOf(req.headers.traceparent),
+    // Fastify's own two lines per request are replaced by ours (onResponse below).
+    logController: new LogController({ requestIdLogLabel: 'traceId', disableRequestLogging: true }),
+    bodyLimit: BODY_LIMIT,
+    trustProxy: config.trustProxy,
+    // Slow clients cannot hold a connection for long (issue 7 measures these).
+    requestTimeout: 30_000,
+    connectionTimeout: 30_000,
+    keepAliveTimeout: 5_000,
+    return503OnClosing: true,
+    // JSON keys like __proto__ are refused, not merged.
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  // The API speaks JSON only: anything else (Fastify also parses text/plain by default) is a 415.
+  app.removeContentTypeParser(['text/plain']);
+  app.setErrorHandler(errorHandler);
+  app.setNotFoundHandler((request, reply) => {
+    sendError(reply, request, 'HTTP-404', `no route ${request.method} ${request.url.split('?')[0]}`);
+  });
+
+  // One log line per request, with its trace id, status and time, and never a header.
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { method: request.method, url: request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
+      'request',
+    );
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Reload tasks',
+        description: 'Reloads tasks allow you to schedule reloads of analytics applications in your tenant. A self-hosted implementation of the Qlik Cloud Reload Tasks API.',
+        version: '1.0.0',
+      },
+      components: { securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get(`${TASKS_PATH}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
+
+  const secret = await deps.store.secret('cursor-hmac');
+  const baseUrl = (request: FastifyRequest): string => config.publicUrl ?? `${request.protocol}://${request.host}`;
+
+  await app.register(async (api) => {
+    api.addHook('onRequest', async (request) => {
+      try {
+        request.principal = await deps.verify(request.headers.authorization);
+      } catch (e) {
+        if (e instanceof AuthError) throw new ApiError('HTTP-401', e.message, { 'www-authenticate': 'Bearer' });
+        throw e;
+      }
+      request.log = request.log.child({ tenantId: request.principal.tenantId, userId: request.principal.userId });
+    });
+    const rl = config.rateLimit;
+    if (rl.enabled) {
+      await api.register(rateLimit, {
+        global: false,
+        // Runs after the auth hook above (same hook, registered later), so the key is the caller.
+        hook: 'onRequest',
+        keyGenerator: (request) => `${request.principal?.tenantId}\u0000${request.principal?.userId}`,
+        errorResponseBuilder: (_request, context) => {
+          const seconds = Math.max(1, Math.ceil(context.ttl / 1000));
+          return new ApiError('HTTP-429', `You need to wait ${seconds} seconds until limit is lifted.`, { 'retry-after': String(seconds) });
+        },
+      });
+    }
+    const tier = (max: number, name: string): object | false =>
+      rl.enabled ? { max, timeWindow: 60_000, keyGenerator: (r: FastifyRequest) => `${name}\u0000${r.principal?.tenantId}\u0000${r.principal?.userId}` } : false;
+    await api.register(reloadTasksRoutes, {
+      store: deps.store,
+      clock: deps.clock,
+      cursors: new CursorCodec(secret),
+      baseUrl,
+      rateLimit: { reads: tier(rl.readsPerMinute, 'read'), writes: tier(rl.writesPerMinute, 'write') },
+    });
+  });
+
+  methodNotAllowed(app, TASKS_PATH, ['GET', 'HEAD', 'POST']);
+  methodNotAllowed(app, `${TASKS_PATH}/:taskId`, ['GET', 'HEAD', 'PUT', 'DELETE']);
+  return app;
+}
+
+const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;
+
+/** Answers 405 with `Allow` for the methods a path does not have (Fastify would say 404). */
+function methodNotAllowed(app: FastifyInstance, url: string, allowed: readonly string[]): void {
+  const others = ALL_METHODS.filter((m) => !allowed.includes(m));
+  app.route({
+    method: [...others],
+    url,
+    schema: { hide: true },
+    handler: async (request, reply) => {
+      reply.header('allow', allowed.join(', '));
+      sendError(reply, request, 'HTTP-405', `${request.method} is not allowed on ${url}; use ${allowed.filter((m) => m !== 'HEAD').join(', ')}`);
+    },
+  });
+}
+
+function sendError(reply: FastifyReply, request: FastifyRequest, code: ErrorCode, detail: string): FastifyReply {
+  return reply.code(ERRORS[code].status).type('application/json; charset=utf-8').send(envelope(code, detail, String(request.id)));
+}
+
+/** Every thrown error ends here and leaves as the envelope; only the unexpected are 500 and logged as errors. */
+function errorHandler(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (error instanceof ApiError) {
+    for (const [k, v] of Object.entries(error.headers)) reply.header(k, v);
+    return sendError(reply, request, error.code, error.message);
+  }
+  if (error instanceof StoreUnavailableError) {
+    request.log.warn({ err: error }, 'store unavailable');
+    reply.header('retry-after', '5');
+    return sendError(reply, request, 'HTTP-503', 'the database is unavailable; try again shortly');
+  }
+  const fe = error as FastifyError;
+  if (fe.validation) {
+    const code: ErrorCode = fe.validationContext === 'body' ? 'TASKS-002' : 'HTTP-400';
+    return sendError(reply, request, code, describeValidation(fe.validation, fe.validationContext));
+  }
+  switch (fe.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return sendError(reply, request, 'HTTP-413', `the request body is larger than ${BODY_LIMIT} bytes`);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return sendError(reply, request, 'HTTP-415', `unsupported Content-Type '${clip(String(request.headers['content-type'] ?? ''))}'; send application/json`);
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return sendError(reply, request, 'HTTP-400', 'the request body is not valid JSON');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return sendError(reply, request, 'HTTP-400', 'the request body is empty; send a JSON object');
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return sendError(reply, request, 'HTTP-400', 'the Content-Length header does not match the body');
+  }
+  if (fe.statusCode === 400 && error instanceof SyntaxError) {
+    return sendError(reply, request, 'HTTP-400', 'the request body is not valid JSON');
+  }
+  if (fe.statusCode !== undefined && fe.statusCode >= 400 && fe.statusCode < 500) {
+    // Any other client error Fastify raises (bad headers, proto poisoning, ...).
+    const code = (`HTTP-${fe.statusCode}` in ERRORS ? `HTTP-${fe.statusCode}` : 'HTTP-400') as ErrorCode;
+    return sendError(reply, request, code, fe.message);
+  }
+  request.log.error({ err: error }, 'unhandled error');
+  return sendError(reply, request, 'HTTP-500', 'an unexpected error occurred; the trace id identifies it in the logs');
+}
+
+function clip(s: string): string {
+  return s.length > 64 ? `${s.slice(0, 61)}...` : s;
+}

@@ -1,0 +1,212 @@
+/**
+ * The five endpoints of /api/v1/reload-tasks. Each reads the caller from `request.principal`
+ * (set by the auth hook), talks to the Store, and leaves the meaning of a task to src/tasks/.
+ * Another tenant's task is answered exactly as a missing one (404); another user's task of the same
+ * tenant is 403 unless the caller is a tenant admin.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Clock } from '../clock.js';
+import type { Principal } from '../auth/verifier.js';
+import type { Store, TaskListQuery } from '../store/store.js';
+import { newTaskId, TASK_ID } from '../tasks/ids.js';
+import { createTask, TaskError, toJson, updateTask, type Task, type TaskCreate, type TaskPatch } from '../tasks/task.js';
+import { ApiError } from './errors.js';
+import { CursorCodec, pageLink, type Cursor } from './pagination.js';
+import { createTaskBody, errorResponse, listQuery, taskIdParams, taskListResponse, taskResponse, updateTaskBody } from './schemas.js';
+
+export const TASKS_PATH = '/api/v1/reload-tasks';
+
+export interface RoutesOptions {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly cursors: CursorCodec;
+  /** `https://host[:port]` of absolute links for a request. */
+  readonly baseUrl: (request: FastifyRequest) => string;
+  readonly rateLimit: { readonly reads: object | false; readonly writes: object | false };
+}
+
+interface ListQuery {
+  appId?: string;
+  limit: number;
+  next?: string;
+  prev?: string;
+  partial?: boolean;
+}
+
+const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse, 429: errorResponse, 500: errorResponse, 503: errorResponse };
+const tags = ['Reload tasks'];
+const security = [{ bearerAuth: [] }];
+/** PUT retries this often when another request changed the task between its read and its write. */
+const UPDATE_ATTEMPTS = 3;
+
+export async function reloadTasksRoutes(app: FastifyInstance, o: RoutesOptions): Promise<void> {
+  const { store, clock, cursors } = o;
+  const selfHref = (request: FastifyRequest, id: string): string => `${o.baseUrl(request)}${TASKS_PATH}/${id}`;
+  const principal = (request: FastifyRequest): Principal => request.principal!;
+
+  /** The task, if the caller may see it: 404 when it does not exist for the tenant, 403 when it is another user's. */
+  async function visibleTask(request: FastifyRequest, id: string): Promise<Task> {
+    const p = principal(request);
+    const task = TASK_ID.test(id) ? await store.getTask(p.tenantId, id) : undefined;
+    if (!task) throw new ApiError('HTTP-404', `reload task '${clip(id)}' not found`);
+    if (task.userId !== p.userId && !p.admin) throw new ApiError('HTTP-403', `reload task '${id}' belongs to another user`);
+    return task;
+  }
+
+  app.get<{ Querystring: ListQuery }>(
+    TASKS_PATH,
+    {
+      schema: {
+        summary: 'Finds and returns the tasks that the user has access to.',
+        tags,
+        security,
+        querystring: listQuery,
+        response: { 200: taskListResponse, ...errors },
+      },
+      config: { rateLimit: o.rateLimit.reads },
+    },
+    async (request) => {
+      const p = principal(request);
+      const q = request.query;
+      if (q.next !== undefined && q.prev !== undefined) throw new ApiError('HTTP-400', 'next, prev: provide either the next or the prev cursor, not both');
+      const param = q.next !== undefined ? 'next' : 'prev';
+      const text = q.next ?? q.prev;
+      const cursor = text === undefined ? undefined : cursors.decode(text);
+      if (text !== undefined && (!cursor || (param === 'next') !== (cursor.direction === 'after'))) {
+        throw new ApiError('HTTP-400', `${param}: not a ${param} cursor issued by this service`);
+      }
+      const filter = {
+        tenantId: p.tenantId,
+        userId: p.admin ? undefined : p.userId,
+        appId: q.appId,
+        partial: q.partial,
+      };
+      const page = await listPage(store, filter, q.limit, cursor);
+      const base = o.baseUrl(request);
+      const links: { self: { href: string }; next?: { href: string }; prev?: { href: string } } = { self: { href: `${base}${request.url}` } };
+      if (page.next) links.next = { href: pageLink(base, request.url, 'next', cursors.encode(page.next)) };
+      if (page.prev) links.prev = { href: pageLink(base, request.url, 'prev', cursors.encode(page.prev)) };
+      return { data: page.items.map((t) => toJson(t, selfHref(request, t.id))), links };
+    },
+  );
+
+  app.post<{ Body: TaskCreate }>(
+    TASKS_PATH,
+    {
+      schema: {
+        summary: 'Creates a task for a specified app.',
+        tags,
+        security,
+        body: createTaskBody,
+        response: { 201: taskResponse, ...errors, 413: errorResponse, 415: errorResponse },
+      },
+      config: { rateLimit: o.rateLimit.writes },
+    },
+    async (request, reply) => {
+      const now = clock.now();
+      const task = asBadRequest(() => createTask(request.body, newTaskId(now), principal(request), now));
+      await store.insertTask(task);
+      const href = selfHref(request, task.id);
+      return reply.code(201).header('location', href).send(toJson(task, href));
+    },
+  );
+
+  app.get<{ Params: { taskId: string } }>(
+    `${TASKS_PATH}/:taskId`,
+    {
+      schema: { summary: 'Finds and returns a task.', tags, security, params: taskIdParams, response: { 200: taskResponse, ...errors } },
+      config: { rateLimit: o.rateLimit.reads },
+    },
+    async (request) => {
+      const task = await visibleTask(request, request.params.taskId);
+      return toJson(task, selfHref(request, task.id));
+    },
+  );
+
+  app.put<{ Params: { taskId: string }; Body: TaskPatch }>(
+    `${TASKS_PATH}/:taskId`,
+    {
+      schema: {
+        summary: 'Updates an existing task',
+        tags,
+        security,
+        params: taskIdParams,
+        body: updateTaskBody,
+        response: { 200: taskResponse, ...errors, 409: errorResponse, 413: errorResponse, 415: errorResponse },
+      },
+      config: { rateLimit: o.rateLimit.writes },
+    },
+    async (request) => {
+      for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
+        const task = await visibleTask(request, request.params.taskId);
+        const updated = asBadRequest(() => updateTask(task, request.body, clock.now()));
+        if (await store.updateTask(updated)) return toJson(updated, selfHref(request, updated.id));
+      }
+      throw new ApiError('HTTP-409', `reload task '${request.params.taskId}' was changed by other requests meanwhile; try again`);
+    },
+  );
+
+  app.delete<{ Params: { taskId: string } }>(
+    `${TASKS_PATH}/:taskId`,
+    {
+      schema: { summary: 'Deletes a task', tags, security, params: taskIdParams, response: { 204: { type: 'null', description: 'Task deleted successfully.' }, ...errors } },
+      config: { rateLimit: o.rateLimit.writes },
+    },
+    async (request, reply: FastifyReply) => {
+      const task = await visibleTask(request, request.params.taskId);
+      if (!(await store.deleteTask(task.tenantId, task.id))) throw new ApiError('HTTP-404', `reload task '${task.id}' not found`);
+      return reply.code(204).send();
+    },
+  );
+}
+
+interface Page {
+  items: Task[];
+  next?: Cursor;
+  prev?: Cursor;
+}
+
+/**
+ * One keyset page and whether pages exist beyond it either way. A forward page reads limit+1 rows
+ * to know about a next page and asks the index once whether anything lies before it; a backward
+ * page the other way round. When a cursor's page has been emptied by deletes, the links point back
+ * at the cursor's own position (inclusive), so nothing is skipped.
+ */
+async function listPage(store: Store, filter: Omit<TaskListQuery, 'limit'>, limit: number, cursor: Cursor | undefined): Promise<Page> {
+  const backward = cursor?.direction === 'before';
+  const bound = cursor && { [backward ? 'before' : 'after']: cursor.id, inclusive: cursor.inclusive };
+  const rows = await store.listTasks({ ...filter, ...bound, limit: limit + 1 });
+  const more = rows.length > limit;
+  const items = backward ? rows.slice(more ? 1 : 0) : rows.slice(0, limit);
+  const page: Page = { items };
+  const first = items[0];
+  const last = items[items.length - 1];
+  if (!first || !last) {
+    // Empty: offer the way back to whatever lies on the other side of the cursor.
+    if (cursor && (await store.anyTask({ ...filter, [backward ? 'after' : 'before']: cursor.id, inclusive: !cursor.inclusive }))) {
+      page[backward ? 'next' : 'prev'] = { direction: backward ? 'after' : 'before', id: cursor.id, inclusive: !cursor.inclusive };
+    }
+    return page;
+  }
+  if (backward) {
+    if (more) page.prev = { direction: 'before', id: first.id, inclusive: false };
+    if (await store.anyTask({ ...filter, after: last.id })) page.next = { direction: 'after', id: last.id, inclusive: false };
+  } else {
+    if (more) page.next = { direction: 'after', id: last.id, inclusive: false };
+    if (cursor && (await store.anyTask({ ...filter, before: first.id }))) page.prev = { direction: 'before', id: first.id, inclusive: false };
+  }
+  return page;
+}
+
+function asBadRequest<T>(fn: () => T): T {
+  try {
+    return fn();
+  } catch (e) {
+    if (e instanceof TaskError) throw new ApiError(e.kind === 'invalid-schedule' ? 'TASKS-003' : 'TASKS-002', e.message);
+    throw e;
+  }
+}
+
+function clip(s: string): string {
+  return s.length > 64 ? `${s.slice(0, 61)}...` : s;
+}

@@ -1,0 +1,230 @@
+/**
+ * The reload task: its stored shape, how a POST creates one and a PUT changes one, how its state
+ * and next execution follow from its schedule, and its JSON shape on the wire. Pure: the caller
+ * passes "now", ids and the owner; nothing here does I/O.
+ */
+import { compileSchedule, RecurrenceError, type Schedule } from '../recurrence/index.js';
+
+export type TaskState = 'Enabled' | 'Disabled' | 'Completed';
+export type DisabledCode = 'MANUALLY' | 'CONSECUTIVE-FAILURES' | 'OWNER-DELETED' | 'OWNER-DISABLED';
+
+/** A task as stored. Times are epoch milliseconds. */
+export interface Task {
+  readonly id: string;
+  readonly tenantId: string;
+  readonly userId: string;
+  readonly appId: string;
+  readonly partial: boolean;
+  readonly autoReload: boolean;
+  readonly autoReloadPartial: boolean;
+  readonly timeZone: string;
+  /** As sent; null when the client never sent the field. */
+  readonly recurrence: readonly string[] | null;
+  readonly startDateTime: string | null;
+  readonly endDateTime: string | null;
+  readonly state: TaskState;
+  readonly disabledCode: DisabledCode | null;
+  readonly log: string | null;
+  readonly migrated: boolean;
+  readonly lastExecutionTime: number | null;
+  readonly nextExecutionTime: number | null;
+  readonly createdAt: number;
+  readonly updatedAt: number;
+  /** Incremented by every write; the store refuses a write based on a stale version. */
+  readonly version: number;
+}
+
+/** A POST body after schema validation (types are right; meaning is checked here). */
+export interface TaskCreate {
+  appId: string;
+  timeZone: string;
+  partial?: boolean;
+  autoReload?: boolean;
+  autoReloadPartial?: boolean;
+  recurrence?: string[] | null;
+  startDateTime?: string | null;
+  endDateTime?: string | null;
+}
+
+/** A PUT body after schema validation: every field optional; omitted fields stay as they are. */
+export interface TaskPatch extends Partial<TaskCreate> {
+  state?: TaskState;
+}
+
+/** A task that cannot be saved; `kind` tells a bad schedule from other bad fields. */
+export class TaskError extends Error {
+  constructor(
+    readonly kind: 'invalid-task' | 'invalid-schedule',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TaskError';
+  }
+}
+
+export interface Owner {
+  readonly tenantId: string;
+  readonly userId: string;
+}
+
+export function createTask(body: TaskCreate, id: string, owner: Owner, now: number): Task {
+  const task: Task = {
+    id,
+    tenantId: owner.tenantId,
+    userId: owner.userId,
+    appId: body.appId,
+    partial: body.partial ?? false,
+    autoReload: body.autoReload ?? false,
+    autoReloadPartial: body.autoReloadPartial ?? false,
+    timeZone: body.timeZone,
+    recurrence: body.recurrence ?? null,
+    startDateTime: body.startDateTime ?? null,
+    endDateTime: body.endDateTime ?? null,
+    state: 'Enabled',
+    disabledCode: null,
+    log: null,
+    migrated: false,
+    lastExecutionTime: null,
+    nextExecutionTime: null,
+    createdAt: now,
+    updatedAt: now,
+    version: 1,
+  };
+  checkFields(task);
+  const schedule = compile(task, now, body.endDateTime !== undefined);
+  return schedulerView(task, schedule, now);
+}
+
+/**
+ * PUT: merges the patch over the task and validates the result as a whole. Throws TaskError and
+ * returns nothing when the merged task is not valid, so a rejected PUT changes nothing.
+ */
+export function updateTask(task: Task, patch: TaskPatch, now: number): Task {
+  const has = <K extends keyof TaskPatch>(k: K): boolean => patch[k] !== undefined;
+  let next: Task = {
+    ...task,
+    appId: patch.appId ?? task.appId,
+    partial: patch.partial ?? task.partial,
+    autoReload: patch.autoReload ?? task.autoReload,
+    autoReloadPartial: patch.autoReloadPartial ?? task.autoReloadPartial,
+    timeZone: patch.timeZone ?? task.timeZone,
+    recurrence: has('recurrence') ? (patch.recurrence ?? null) : task.recurrence,
+    startDateTime: has('startDateTime') ? (patch.startDateTime ?? null) : task.startDateTime,
+    endDateTime: has('endDateTime') ? (patch.endDateTime ?? null) : task.endDateTime,
+    updatedAt: now,
+    version: task.version + 1,
+  };
+  checkFields(next);
+  const scheduleChanged = has('recurrence') || has('startDateTime') || has('endDateTime') || has('timeZone');
+  const schedule = compile(next, now, has('endDateTime'));
+
+  switch (patch.state) {
+    case 'Disabled':
+      next = { ...next, state: 'Disabled', disabledCode: 'MANUALLY' };
+      break;
+    case 'Enabled':
+      next = { ...next, state: 'Enabled', disabledCode: null, log: null };
+      break;
+    case 'Completed':
+      next = { ...next, state: 'Completed' };
+      break;
+    default:
+      // A finished task whose schedule is changed may have runs again.
+      if (next.state === 'Completed' && scheduleChanged) next = { ...next, state: 'Enabled' };
+  }
+  return schedulerView(next, schedule, now);
+}
+
+/** The task's schedule; the same compilation the scheduler uses. */
+export function scheduleOf(task: Pick<Task, 'timeZone' | 'startDateTime' | 'endDateTime' | 'recurrence'>): Schedule {
+  return compileSchedule(task);
+}
+
+function compile(task: Task, now: number, checkEndInPast: boolean): Schedule {
+  let schedule: Schedule;
+  try {
+    schedule = scheduleOf(task);
+  } catch (e) {
+    if (e instanceof RecurrenceError) throw new TaskError('invalid-schedule', e.message);
+    throw e;
+  }
+  if (checkEndInPast && schedule.end !== null && schedule.end < now) {
+    throw new TaskError('invalid-schedule', `endDateTime: '${task.endDateTime}' in ${schedule.timeZone} is in the past`);
+  }
+  return schedule;
+}
+
+/**
+ * State and next execution from the schedule: an enabled task runs next at the first occurrence
+ * after now, and is Completed when none is left. Disabled and Completed tasks have no next run.
+ * A task without a schedule (autoReload only) stays Enabled without a next run.
+ */
+function schedulerView(task: Task, schedule: Schedule, now: number): Task {
+  if (task.state !== 'Enabled' || schedule.isEmpty) return { ...task, nextExecutionTime: null };
+  let next: number | null;
+  try {
+    next = schedule.next(now);
+  } catch (e) {
+    if (e instanceof RecurrenceError) throw new TaskError('invalid-schedule', e.message);
+    throw e;
+  }
+  return next === null ? { ...task, state: 'Completed', nextExecutionTime: null } : { ...task, nextExecutionTime: next };
+}
+
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+function checkFields(task: Task): void {
+  if (task.appId.trim() === '') throw new TaskError('invalid-task', 'appId: must not be empty');
+  if (CONTROL.test(task.appId)) throw new TaskError('invalid-task', 'appId: must not contain control characters');
+}
+
+/** The wire shape of a task (the spec's field order; unset optional fields are omitted). */
+export interface TaskJson {
+  appId: string;
+  partial: boolean;
+  timeZone: string;
+  autoReload: boolean;
+  recurrence?: string[];
+  endDateTime?: string;
+  startDateTime?: string;
+  autoReloadPartial: boolean;
+  id: string;
+  log?: string;
+  links: { self: { href: string } };
+  state: TaskState;
+  userId: string;
+  migrated: boolean;
+  tenantId: string;
+  disabledCode?: DisabledCode;
+  lastExecutionTime?: string;
+  nextExecutionTime?: string;
+}
+
+export function toJson(task: Task, selfHref: string): TaskJson {
+  const json: TaskJson = {
+    appId: task.appId,
+    partial: task.partial,
+    timeZone: task.timeZone,
+    autoReload: task.autoReload,
+    ...(task.recurrence !== null && { recurrence: [...task.recurrence] }),
+    ...(task.endDateTime !== null && { endDateTime: task.endDateTime }),
+    ...(task.startDateTime !== null && { startDateTime: task.startDateTime }),
+    autoReloadPartial: task.autoReloadPartial,
+    id: task.id,
+    ...(task.log !== null && { log: task.log }),
+    links: { self: { href: selfHref } },
+    state: task.state,
+    userId: task.userId,
+    migrated: task.migrated,
+    tenantId: task.tenantId,
+    ...(task.disabledCode !== null && { disabledCode: task.disabledCode }),
+    ...(task.lastExecutionTime !== null && { lastExecutionTime: utc(task.lastExecutionTime) }),
+    ...(task.nextExecutionTime !== null && { nextExecutionTime: utc(task.nextExecutionTime) }),
+  };
+  return json;
+}
+
+/** `2027-01-01T16:18:00Z`: UTC, whole seconds, as Qlik writes execution times. */
+export function utc(ms: number): string {
+  return new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z');
+}

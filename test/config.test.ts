@@ -1,0 +1,31 @@
+// Configuration: defaults, and a clear error naming the variable for every bad value.
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+it('has defaults for everything', () => {
+  const c = loadConfig({});
+  assert.equal(c.port, 8080);
+  assert.match(c.dataDir, /\/data$/);
+  assert.equal(c.rateLimit.readsPerMinute, 1000);
+  assert.equal(c.rateLimit.writesPerMinute, 100);
+  assert.equal(c.auth.tenantClaim, 'tenantId');
+  assert.ok(Object.isFrozen(c) && Object.isFrozen(c.auth));
+});
+
+const bad: Array<[Record<string, string>, RegExp]> = [
+  [{ PORT: 'eighty' }, /^PORT: 'eighty' is not an integer from 0 to 65535$/],
+  [{ PORT: '70000' }, /^PORT: '70000'/],
+  [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL: 'loud' is not one of/],
+  [{ RATE_LIMIT_ENABLED: 'maybe' }, /^RATE_LIMIT_ENABLED: 'maybe' is not a boolean/],
+  [{ PUBLIC_URL: 'not a url' }, /^PUBLIC_URL: 'not a url' is not a URL$/],
+  [{ PUBLIC_URL: 'ftp://x' }, /^PUBLIC_URL: 'ftp:\/\/x' must be an http\(s\) URL$/],
+  [{ JWT_SECRET: 'short' }, /^JWT_SECRET: must be at least 32 bytes$/],
+  [{ JWT_PUBLIC_KEY: 'abc' }, /^JWT_PUBLIC_KEY: must be a PEM public key/],
+  [{ JWT_SECRET: 'x'.repeat(32), JWT_JWKS_URL: 'https://idp/jwks' }, /set at most one of them/],
+];
+for (const [env, message] of bad) {
+  it(`refuses ${JSON.stringify(env)}`, () => {
+    assert.throws(() => loadConfig(env), (e: unknown) => e instanceof ConfigError && message.test(e.message));
+  });
+}

@@ -1,0 +1,54 @@
+// What the API answers when the database fails: 503 for "not now", 500 for a bug; both in the
+// envelope, neither leaking internals.
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { ManualClock } from '../../src/clock.js';
+import { loadConfig } from '../../src/config.js';
+import { buildApp } from '../../src/http/app.js';
+import { StoreUnavailableError, type Store } from '../../src/store/store.js';
+import { errorOf } from '../helpers/api.js';
+
+const principal = { tenantId: 'acme', userId: 'alice', admin: false };
+
+function failingStore(error: Error): Store {
+  const fail = async (): Promise<never> => {
+    throw error;
+  };
+  return {
+    dialect: 'sqlite',
+    insertTask: fail,
+    getTask: fail,
+    updateTask: fail,
+    deleteTask: fail,
+    listTasks: fail,
+    anyTask: fail,
+    secret: async () => Buffer.alloc(32),
+    close: async () => {},
+  };
+}
+
+async function call(store: Store) {
+  const app = await buildApp({ config: loadConfig({ RATE_LIMIT_ENABLED: 'false' }), store, clock: new ManualClock(0), verify: async () => principal });
+  try {
+    return await app.inject({ method: 'GET', url: '/api/v1/reload-tasks/6b0000000000000000000000' });
+  } finally {
+    await app.close();
+  }
+}
+
+it('503 with Retry-After when the store is unavailable', async () => {
+  const res = await call(failingStore(new StoreUnavailableError('SQLite: SQLITE_BUSY')));
+  assert.equal(res.statusCode, 503);
+  assert.equal(errorOf(res).code, 'HTTP-503');
+  assert.equal(res.headers['retry-after'], '5');
+  assert.ok(!res.body.includes('SQLITE_BUSY'));
+});
+
+it('500 for an unexpected error, without its message', async () => {
+  const res = await call(failingStore(new TypeError('secret internals at /srv/app.js:12')));
+  assert.equal(res.statusCode, 500);
+  const e = errorOf(res);
+  assert.equal(e.code, 'HTTP-500');
+  assert.ok(!res.body.includes('secret internals'));
+  assert.match(e.detail, /trace id/);
+});
