@@ -16,7 +16,36 @@ export interface Config {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly auth: AuthConfig;
   readonly rateLimit: RateLimitConfig;
+  readonly scheduler: SchedulerConfig;
+  readonly executor: ExecutorConfig;
 }
+
+export interface SchedulerConfig {
+  readonly enabled: boolean;
+  readonly misfirePolicy: 'once' | 'skip' | 'all';
+  /** Lateness up to which an occurrence is on time, not missed. */
+  readonly misfireGraceMs: number;
+  /** For the `all` policy: how far back missed occurrences still fire. */
+  readonly catchUpWindowMs: number;
+  readonly overlapPolicy: 'skip' | 'queue';
+  readonly maxConcurrentReloads: number;
+  readonly maxConcurrentReloadsPerTenant: number;
+  /** A queued reload that waits longer fails with EXCEEDED_LIMIT (Qlik: 6 hours). */
+  readonly queueLimitMs: number;
+  /** A running reload is stopped and fails after this long (Qlik: 3 hours). */
+  readonly runTimeoutMs: number;
+  readonly maxConsecutiveFailures: number;
+  /** Finished reloads and occurrence records older than this are deleted. */
+  readonly retentionMs: number;
+  /** On SIGTERM, how long running reloads may take to finish before they are handed off. */
+  readonly shutdownGraceMs: number;
+}
+
+export type ExecutorConfig =
+  | { readonly kind: 'simulated'; readonly durationMs: number; readonly failureRate: number }
+  | { readonly kind: 'qlik-cloud'; readonly tenantUrl: string; readonly apiKey: string; readonly pollIntervalMs: number }
+  | { readonly kind: 'webhook'; readonly url: string; readonly secret: string; readonly timeoutMs: number; readonly retries: number }
+  | { readonly kind: 'command'; readonly command: string };
 
 export interface AuthConfig {
   /** JWKS URL (production with an identity provider). */
@@ -94,6 +123,41 @@ export function loadConfig(env: Env = process.env): Config {
   const sources = [jwksUrl, publicKeyPem, hmacSecret].filter((v) => v !== undefined).length;
   if (sources > 1) throw new ConfigError('JWT_JWKS_URL, JWT_PUBLIC_KEY and JWT_SECRET: set at most one of them');
 
+  const oneOf = <T extends string>(name: string, values: readonly T[], fallback: T): T => {
+    const v = str(name) ?? fallback;
+    if (!(values as readonly string[]).includes(v)) throw new ConfigError(`${name}: '${v}' is not one of ${values.join(', ')}`);
+    return v as T;
+  };
+  const minutes = (name: string, fallback: number, max: number): number => int(name, fallback, 1, max) * 60_000;
+
+  const executorKind = oneOf('EXECUTOR', ['simulated', 'qlik-cloud', 'webhook', 'command'] as const, 'simulated');
+  const required = (name: string): string => {
+    const v = str(name);
+    if (v === undefined) throw new ConfigError(`${name}: required when EXECUTOR=${executorKind}`);
+    return v;
+  };
+  let executor: ExecutorConfig;
+  switch (executorKind) {
+    case 'simulated': {
+      const rate = Number(str('SIMULATED_FAILURE_RATE') ?? '0');
+      if (!(rate >= 0 && rate <= 1)) throw new ConfigError(`SIMULATED_FAILURE_RATE: '${env.SIMULATED_FAILURE_RATE}' is not a number from 0 to 1`);
+      executor = { kind: 'simulated', durationMs: int('SIMULATED_DURATION_MS', 2000, 0, 86_400_000), failureRate: rate };
+      break;
+    }
+    case 'qlik-cloud':
+      executor = { kind: 'qlik-cloud', tenantUrl: url('QLIK_TENANT_URL') ?? required('QLIK_TENANT_URL'), apiKey: required('QLIK_API_KEY'), pollIntervalMs: int('QLIK_POLL_INTERVAL_MS', 5000, 100, 600_000) };
+      break;
+    case 'webhook': {
+      const secret = required('WEBHOOK_SECRET');
+      if (Buffer.byteLength(secret) < 16) throw new ConfigError('WEBHOOK_SECRET: must be at least 16 bytes');
+      executor = { kind: 'webhook', url: url('WEBHOOK_URL') ?? required('WEBHOOK_URL'), secret, timeoutMs: int('WEBHOOK_TIMEOUT_MS', 30_000, 100, 3_600_000), retries: int('WEBHOOK_RETRIES', 3, 0, 20) };
+      break;
+    }
+    case 'command':
+      executor = { kind: 'command', command: required('RELOAD_COMMAND') };
+      break;
+  }
+
   return Object.freeze({
     host: str('HOST') ?? '0.0.0.0',
     port: int('PORT', 8080, 0, 65535),
@@ -118,5 +182,20 @@ export function loadConfig(env: Env = process.env): Config {
       readsPerMinute: int('RATE_LIMIT_READS_PER_MINUTE', 1000, 1, 10_000_000),
       writesPerMinute: int('RATE_LIMIT_WRITES_PER_MINUTE', 100, 1, 10_000_000),
     }),
+    scheduler: Object.freeze({
+      enabled: bool('SCHEDULER_ENABLED', true),
+      misfirePolicy: oneOf('MISFIRE_POLICY', ['once', 'skip', 'all'] as const, 'once'),
+      misfireGraceMs: int('MISFIRE_GRACE_SECONDS', 60, 0, 86_400) * 1000,
+      catchUpWindowMs: int('CATCH_UP_WINDOW_HOURS', 24, 1, 24 * 365) * 3_600_000,
+      overlapPolicy: oneOf('OVERLAP_POLICY', ['skip', 'queue'] as const, 'skip'),
+      maxConcurrentReloads: int('MAX_CONCURRENT_RELOADS', 50, 1, 100_000),
+      maxConcurrentReloadsPerTenant: int('MAX_CONCURRENT_RELOADS_PER_TENANT', 10, 1, 100_000),
+      queueLimitMs: minutes('RELOAD_QUEUE_LIMIT_MINUTES', 360, 60 * 24 * 7),
+      runTimeoutMs: minutes('RELOAD_TIMEOUT_MINUTES', 180, 60 * 24 * 7),
+      maxConsecutiveFailures: int('MAX_CONSECUTIVE_FAILURES', 5, 1, 1000),
+      retentionMs: int('RELOAD_RETENTION_DAYS', 90, 1, 3650) * 86_400_000,
+      shutdownGraceMs: int('SHUTDOWN_GRACE_SECONDS', 10, 0, 3600) * 1000,
+    }),
+    executor: Object.freeze(executor),
   });
 }

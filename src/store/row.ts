@@ -19,6 +19,8 @@ export interface TaskRow {
   migrated: number | boolean;
   last_execution_time: number | string | null;
   next_execution_time: number | string | null;
+  consecutive_failures: number | string;
+  missed_count: number | string;
   created_at: number | string;
   updated_at: number | string;
   version: number;
@@ -45,6 +47,8 @@ export function toRow(task: Task, booleans: 'integer' | 'boolean'): TaskRow {
     migrated: b(task.migrated),
     last_execution_time: task.lastExecutionTime,
     next_execution_time: task.nextExecutionTime,
+    consecutive_failures: task.consecutiveFailures,
+    missed_count: task.missedCount,
     created_at: task.createdAt,
     updated_at: task.updatedAt,
     version: task.version,
@@ -72,6 +76,8 @@ export function fromRow(r: TaskRow): Task {
     migrated: Boolean(r.migrated),
     lastExecutionTime: num(r.last_execution_time),
     nextExecutionTime: num(r.next_execution_time),
+    consecutiveFailures: Number(r.consecutive_failures),
+    missedCount: Number(r.missed_count),
     createdAt: Number(r.created_at),
     updatedAt: Number(r.updated_at),
     version: Number(r.version),

@@ -4,6 +4,8 @@
  * Database errors never leave a store raw: they become StoreUnavailableError (answered as 503)
  * or a bug (500).
  */
+import type { FinalStatus, Reload, ReloadStatus } from '../reloads/reload.js';
+import type { FiringPlan, Outcome } from '../scheduler/plan.js';
 import type { Task } from '../tasks/task.js';
 
 export interface TaskListQuery {
@@ -20,8 +22,14 @@ export interface TaskListQuery {
   readonly limit: number;
 }
 
-export interface Store {
+export interface Store extends TaskStore, ReloadStore, SchedulerStore {
   readonly dialect: 'sqlite' | 'postgres';
+  /** A random service-wide secret, created on first use and shared by every instance. */
+  secret(name: string): Promise<Buffer>;
+  close(): Promise<void>;
+}
+
+export interface TaskStore {
   insertTask(task: Task): Promise<void>;
   getTask(tenantId: string, id: string): Promise<Task | undefined>;
   /**
@@ -37,9 +45,121 @@ export interface Store {
   listTasks(query: TaskListQuery): Promise<Task[]>;
   /** Whether any task matches (used to know whether a next/previous page exists). */
   anyTask(query: Omit<TaskListQuery, 'limit'>): Promise<boolean>;
-  /** A random service-wide secret, created on first use and shared by every instance. */
-  secret(name: string): Promise<Buffer>;
-  close(): Promise<void>;
+  /** A task's recorded occurrences, newest first, before a nominal time. */
+  listOccurrences(tenantId: string, taskId: string, limit: number, before?: number): Promise<OccurrenceRecord[]>;
+}
+
+export interface OccurrenceRecord {
+  readonly taskId: string;
+  readonly nominalTime: number;
+  readonly outcome: Outcome;
+  readonly reloadId: string | null;
+  readonly recordedAt: number;
+}
+
+export interface ReloadListQuery {
+  readonly tenantId: string;
+  readonly userId?: string | undefined;
+  readonly appId?: string | undefined;
+  readonly resourceId?: string | undefined;
+  readonly status?: ReloadStatus | undefined;
+  readonly partial?: boolean | undefined;
+  /** Newest first: ids strictly below `below`, or the page just above `above` (still newest first). */
+  readonly below?: string | undefined;
+  readonly above?: string | undefined;
+  readonly inclusive?: boolean | undefined;
+  readonly limit: number;
+}
+
+export interface ReloadStore {
+  insertReload(reload: Reload): Promise<void>;
+  getReload(tenantId: string, id: string): Promise<Reload | undefined>;
+  listReloads(query: ReloadListQuery): Promise<Reload[]>;
+  anyReload(query: Omit<ReloadListQuery, 'limit'>): Promise<boolean>;
+  /**
+   * Cancels: a queued reload becomes CANCELED (final), a running one CANCELING (its runner stops it).
+   * Returns the status after the call, or undefined when there is no such reload.
+   */
+  requestCancel(tenantId: string, id: string, now: number): Promise<ReloadStatus | undefined>;
+  /** Deletes finished reloads (and occurrences) older than `before`; returns how many reloads. */
+  prune(before: number, limit: number): Promise<number>;
+}
+
+/** What the scheduler decides for one due task, given the task and whether a reload of it is active. */
+export type Planner = (task: Task, activeReload: boolean) => FiringDecision;
+
+export type FiringDecision =
+  | { readonly kind: 'plan'; readonly plan: FiringPlan }
+  | { readonly kind: 'stop'; readonly log: string };
+
+export interface FiredOccurrence {
+  /** The task as it was when it became due. */
+  readonly task: Task;
+  readonly nominal: number;
+  readonly outcome: Outcome;
+  /** The QUEUED reload created for a firing, or null (missed, skipped). */
+  readonly reload: Reload | null;
+}
+
+export interface FinishResult {
+  readonly status: FinalStatus;
+  readonly log?: string | undefined;
+  readonly errorCode?: string | undefined;
+  readonly errorMessage?: string | undefined;
+}
+
+export interface FailurePolicy {
+  /** Failed scheduled reloads in a row that disable their task. */
+  readonly maxConsecutiveFailures: number;
+}
+
+export interface ClaimLimits {
+  readonly global: number;
+  readonly perTenant: number;
+  /** Reloads to start at most in this call. */
+  readonly batch: number;
+}
+
+export interface SchedulerStore {
+  /**
+   * In one transaction: takes up to `limit` enabled tasks due at `now` (locked against other
+   * instances), asks `planner` what to do with each, and records it: one occurrence row per
+   * (task, nominal time) — the store refuses a second — a QUEUED reload per firing, and the task's
+   * next and last execution. Returns what was recorded.
+   */
+  fireDue(now: number, limit: number, planner: Planner): Promise<FiredOccurrence[]>;
+  /** The earliest next execution of an enabled task, or null. */
+  nextDueTime(): Promise<number | null>;
+  /**
+   * Starts queued reloads within the concurrency limits (oldest first; never two of one task at a
+   * time): RELOADING, start time, a lease for `owner` until `leaseUntil`. Returns them.
+   */
+  claimQueued(now: number, owner: string, leaseUntil: number, executor: string, limits: ClaimLimits): Promise<Reload[]>;
+  /** Extends the leases of reloads this owner runs; returns the ids whose status is now CANCELING. */
+  renewLeases(owner: string, ids: readonly string[], leaseUntil: number): Promise<string[]>;
+  /**
+   * Takes over active reloads whose lease expired (their instance died): the lease becomes
+   * `owner`'s. Returns them, to be resumed or failed.
+   */
+  takeExpiredLeases(now: number, owner: string, leaseUntil: number, limit: number): Promise<Reload[]>;
+  /** Records the executor's id of a running reload (a Qlik reload id), so a restart can follow it. */
+  setExternalId(id: string, externalId: string): Promise<void>;
+  /**
+   * Ends an active reload and applies the failure policy to its task (count, reset, disable) in
+   * the same transaction. Returns the task when this disabled it. A reload already final is left
+   * as it is (undefined).
+   */
+  finishReload(id: string, now: number, result: FinishResult, policy: FailurePolicy): Promise<{ reload: Reload; disabledTask: Task | undefined } | undefined>;
+  /** QUEUED reloads created before `createdBefore` end as EXCEEDED_LIMIT (with the failure policy). */
+  expireQueued(createdBefore: number, now: number, policy: FailurePolicy, limit: number): Promise<Reload[]>;
+  /** The creation time of the oldest queued reload, or null. */
+  oldestQueuedTime(): Promise<number | null>;
+  /** Tasks of an app with autoReload, for a data-updated event. */
+  autoReloadTasks(tenantId: string, appId: string): Promise<Task[]>;
+  /** Disables every task of a user with the given code (owner deleted/disabled); returns how many. */
+  disableUserTasks(tenantId: string, userId: string, code: 'OWNER-DELETED' | 'OWNER-DISABLED', now: number): Promise<number>;
+  /** Deletes every task of an app; returns how many. */
+  deleteAppTasks(tenantId: string, appId: string): Promise<number>;
 }
 
 /** The database cannot be reached or is busy; the API answers 503 and the caller may retry. */

@@ -28,6 +28,10 @@ export interface Task {
   readonly migrated: boolean;
   readonly lastExecutionTime: number | null;
   readonly nextExecutionTime: number | null;
+  /** Failed scheduled reloads in a row; at the configured limit the task is disabled. */
+  readonly consecutiveFailures: number;
+  /** Occurrences recorded as missed (downtime, misfire policy), in total. */
+  readonly missedCount: number;
   readonly createdAt: number;
   readonly updatedAt: number;
   /** Incremented by every write; the store refuses a write based on a stale version. */
@@ -86,6 +90,8 @@ export function createTask(body: TaskCreate, id: string, owner: Owner, now: numb
     migrated: false,
     lastExecutionTime: null,
     nextExecutionTime: null,
+    consecutiveFailures: 0,
+    missedCount: 0,
     createdAt: now,
     updatedAt: now,
     version: 1,
@@ -123,7 +129,7 @@ export function updateTask(task: Task, patch: TaskPatch, now: number): Task {
       next = { ...next, state: 'Disabled', disabledCode: 'MANUALLY' };
       break;
     case 'Enabled':
-      next = { ...next, state: 'Enabled', disabledCode: null, log: null };
+      next = { ...next, state: 'Enabled', disabledCode: null, log: null, consecutiveFailures: 0 };
       break;
     case 'Completed':
       next = { ...next, state: 'Completed' };
@@ -132,6 +138,9 @@ export function updateTask(task: Task, patch: TaskPatch, now: number): Task {
       // A finished task whose schedule is changed may have runs again.
       if (next.state === 'Completed' && scheduleChanged) next = { ...next, state: 'Enabled' };
   }
+  // An enabled task whose schedule did not change keeps its next execution, even one that is due
+  // and not yet fired: recomputing it from "now" would drop that occurrence.
+  if (task.state === 'Enabled' && next.state === 'Enabled' && !scheduleChanged && task.nextExecutionTime !== null) return next;
   return schedulerView(next, schedule, now);
 }
 

@@ -103,7 +103,7 @@ describe('issuer and audience, when configured', () => {
   it('accepts the right ones and refuses wrong or missing ones', async () => {
     const key = createKey(api);
     const base = { tenantId: 'acme', sub: 'alice', exp: now() + 600 };
-    const call = async (claims: object) => (await api.app.inject({ method: 'GET', url: '/api/v1/reload-tasks', headers: { authorization: `Bearer ${await sign(key, claims)}` } })).statusCode;
+    const call = async (claims: Record<string, unknown>) => (await api.app.inject({ method: 'GET', url: '/api/v1/reload-tasks', headers: { authorization: `Bearer ${await sign(key, claims)}` } })).statusCode;
     assert.equal(await call({ ...base, iss: 'https://idp.example', aud: 'reload-tasks' }), 200);
     assert.equal(await call({ ...base, iss: 'https://evil.example', aud: 'reload-tasks' }), 401);
     assert.equal(await call({ ...base, iss: 'https://idp.example', aud: 'other' }), 401);

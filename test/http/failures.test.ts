@@ -10,21 +10,19 @@ import { errorOf } from '../helpers/api.js';
 
 const principal = { tenantId: 'acme', userId: 'alice', admin: false };
 
+/** A store whose every operation fails with `error` (but the secret and close, which start-up needs). */
 function failingStore(error: Error): Store {
-  const fail = async (): Promise<never> => {
-    throw error;
-  };
-  return {
-    dialect: 'sqlite',
-    insertTask: fail,
-    getTask: fail,
-    updateTask: fail,
-    deleteTask: fail,
-    listTasks: fail,
-    anyTask: fail,
-    secret: async () => Buffer.alloc(32),
-    close: async () => {},
-  };
+  return new Proxy({} as Store, {
+    get(_, name) {
+      if (name === 'dialect') return 'sqlite';
+      if (name === 'secret') return async () => Buffer.alloc(32);
+      if (name === 'close') return async () => {};
+      if (name === 'then') return undefined;
+      return async () => {
+        throw error;
+      };
+    },
+  });
 }
 
 async function call(store: Store) {

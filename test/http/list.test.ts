@@ -21,6 +21,10 @@ before(async () => {
 after(() => api.close());
 
 const list = async (query: string, as?: string, admin = false) => api.call('GET', `/api/v1/reload-tasks${query}`, { ...(as && { as }), admin });
+interface Page {
+  data: Array<{ id: string }>;
+  links: { self: { href: string }; next?: { href: string }; prev?: { href: string } };
+}
 const path = (href: string) => href.replace('http://localhost:80', '');
 
 describe('GET /api/v1/reload-tasks', () => {
@@ -39,10 +43,11 @@ describe('GET /api/v1/reload-tasks', () => {
     let href: string | undefined = '/api/v1/reload-tasks?limit=7&partial=true&foo=bar';
     const pages: string[] = [];
     while (href) {
-      const body = (await api.call('GET', path(href))).json();
+      const body: Page = (await api.call('GET', path(href))).json();
       pages.push(href);
-      seen.push(...body.data.map((t: { id: string }) => t.id));
-      for (const link of [body.links.next, body.links.prev].filter(Boolean)) {
+      seen.push(...body.data.map((t) => t.id));
+      for (const link of [body.links.next, body.links.prev]) {
+        if (!link) continue;
         const u = new URL(link.href);
         assert.equal(u.searchParams.get('limit'), '7');
         assert.equal(u.searchParams.get('partial'), 'true');

@@ -10,8 +10,23 @@ import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { loadMigrations } from '../migrations.js';
 import { fromRow, toRow, type TaskRow } from '../row.js';
-import { SchemaTooNewError, StoreUnavailableError, type Store, type TaskListQuery } from '../store.js';
+import {
+  SchemaTooNewError,
+  StoreUnavailableError,
+  type ClaimLimits,
+  type FailurePolicy,
+  type FinishResult,
+  type FiredOccurrence,
+  type OccurrenceRecord,
+  type Planner,
+  type ReloadListQuery,
+  type Store,
+  type TaskListQuery,
+} from '../store.js';
+import type { Reload, ReloadStatus } from '../../reloads/reload.js';
 import type { Task } from '../../tasks/task.js';
+import * as reloads from './reloads.js';
+import * as scheduling from './scheduling.js';
 import * as sql from './task-sql.js';
 
 /** SQLite result codes that mean "not now" rather than "wrong": answered as 503. */
@@ -28,9 +43,12 @@ export class SqliteStore implements Store {
   readonly dialect = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
+  /** What the reload and scheduler modules need of this store. */
+  private readonly ctx: scheduling.SqliteContext;
 
   private constructor(db: Database.Database) {
     this.db = db;
+    this.ctx = { db, stmt: (text) => this.stmt(text) };
   }
 
   /** Opens (creating if needed) the database file and applies pending migrations. */
@@ -83,6 +101,88 @@ export class SqliteStore implements Store {
       this.stmt(sql.INSERT_META).run({ name, value: randomBytes(32) });
       return (this.stmt(sql.GET_META).get({ name }) as { value: Buffer }).value;
     });
+  }
+
+  // Task history and reload records (reloads.ts).
+
+  async listOccurrences(tenantId: string, taskId: string, limit: number, before?: number): Promise<OccurrenceRecord[]> {
+    return guard(() => reloads.listOccurrences(this.ctx, tenantId, taskId, limit, before));
+  }
+
+  async insertReload(reload: Reload): Promise<void> {
+    guard(() => reloads.insertReload(this.ctx, reload));
+  }
+
+  async getReload(tenantId: string, id: string): Promise<Reload | undefined> {
+    return guard(() => reloads.getReload(this.ctx, tenantId, id));
+  }
+
+  async listReloads(query: ReloadListQuery): Promise<Reload[]> {
+    return guard(() => reloads.listReloads(this.ctx, query));
+  }
+
+  async anyReload(query: Omit<ReloadListQuery, 'limit'>): Promise<boolean> {
+    return guard(() => reloads.anyReload(this.ctx, query));
+  }
+
+  async requestCancel(tenantId: string, id: string, now: number): Promise<ReloadStatus | undefined> {
+    return guard(() => reloads.requestCancel(this.ctx, tenantId, id, now));
+  }
+
+  async prune(before: number, limit: number): Promise<number> {
+    return guard(() => reloads.prune(this.ctx, before, limit));
+  }
+
+  // The scheduler's operations (scheduling.ts).
+
+  async fireDue(now: number, limit: number, planner: Planner): Promise<FiredOccurrence[]> {
+    return guard(() => scheduling.fireDue(this.ctx, now, limit, planner));
+  }
+
+  async nextDueTime(): Promise<number | null> {
+    return guard(() => scheduling.nextDueTime(this.ctx));
+  }
+
+  async claimQueued(now: number, owner: string, leaseUntil: number, executor: string, limits: ClaimLimits): Promise<Reload[]> {
+    return guard(() => scheduling.claimQueued(this.ctx, now, owner, leaseUntil, executor, limits));
+  }
+
+  async renewLeases(owner: string, ids: readonly string[], leaseUntil: number): Promise<string[]> {
+    return guard(() => scheduling.renewLeases(this.ctx, owner, ids, leaseUntil));
+  }
+
+  async takeExpiredLeases(now: number, owner: string, leaseUntil: number, limit: number): Promise<Reload[]> {
+    return guard(() => scheduling.takeExpiredLeases(this.ctx, now, owner, leaseUntil, limit));
+  }
+
+  async setExternalId(id: string, externalId: string): Promise<void> {
+    guard(() => this.stmt('UPDATE reloads SET external_id = @external_id WHERE id = @id').run({ id, external_id: externalId }));
+  }
+
+  async finishReload(id: string, now: number, result: FinishResult, policy: FailurePolicy): Promise<{ reload: Reload; disabledTask: Task | undefined } | undefined> {
+    return guard(() => scheduling.finishReload(this.ctx, id, now, result, policy));
+  }
+
+  async expireQueued(createdBefore: number, now: number, policy: FailurePolicy, limit: number): Promise<Reload[]> {
+    const hours = Math.round(((now - createdBefore) / 3_600_000) * 100) / 100;
+    const log = `The reload waited in the queue for more than ${hours} hours without a free slot, and was not started.`;
+    return guard(() => scheduling.expireQueued(this.ctx, createdBefore, now, policy, limit, log));
+  }
+
+  async oldestQueuedTime(): Promise<number | null> {
+    return guard(() => scheduling.oldestQueuedTime(this.ctx));
+  }
+
+  async autoReloadTasks(tenantId: string, appId: string): Promise<Task[]> {
+    return guard(() => scheduling.autoReloadTasks(this.ctx, tenantId, appId));
+  }
+
+  async disableUserTasks(tenantId: string, userId: string, code: 'OWNER-DELETED' | 'OWNER-DISABLED', now: number): Promise<number> {
+    return guard(() => scheduling.disableUserTasks(this.ctx, tenantId, userId, code, now));
+  }
+
+  async deleteAppTasks(tenantId: string, appId: string): Promise<number> {
+    return guard(() => scheduling.deleteAppTasks(this.ctx, tenantId, appId));
   }
 
   async close(): Promise<void> {

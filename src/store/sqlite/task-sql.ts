@@ -5,13 +5,13 @@
 
 const COLUMNS = `id, tenant_id, user_id, app_id, partial, auto_reload, auto_reload_partial, time_zone, recurrence,
   start_date_time, end_date_time, state, disabled_code, log, migrated, last_execution_time, next_execution_time,
-  created_at, updated_at, version`;
+  consecutive_failures, missed_count, created_at, updated_at, version`;
 
 /** Insert a new task. Params: every column, named as in row.ts. */
 export const INSERT_TASK = `INSERT INTO reload_tasks (${COLUMNS}) VALUES (
   @id, @tenant_id, @user_id, @app_id, @partial, @auto_reload, @auto_reload_partial, @time_zone, @recurrence,
   @start_date_time, @end_date_time, @state, @disabled_code, @log, @migrated, @last_execution_time, @next_execution_time,
-  @created_at, @updated_at, @version)`;
+  @consecutive_failures, @missed_count, @created_at, @updated_at, @version)`;
 
 /** One task of a tenant. Params: tenant_id, id. */
 export const GET_TASK = `SELECT ${COLUMNS} FROM reload_tasks WHERE tenant_id = @tenant_id AND id = @id`;
@@ -22,7 +22,8 @@ export const UPDATE_TASK = `UPDATE reload_tasks SET
   auto_reload_partial = @auto_reload_partial, time_zone = @time_zone, recurrence = @recurrence,
   start_date_time = @start_date_time, end_date_time = @end_date_time, state = @state,
   disabled_code = @disabled_code, log = @log, migrated = @migrated, last_execution_time = @last_execution_time,
-  next_execution_time = @next_execution_time, updated_at = @updated_at, version = @version
+  next_execution_time = @next_execution_time, consecutive_failures = @consecutive_failures,
+  missed_count = @missed_count, updated_at = @updated_at, version = @version
   WHERE tenant_id = @tenant_id AND id = @id AND version = @version - 1`;
 
 /** Delete a task of a tenant. Params: tenant_id, id. */

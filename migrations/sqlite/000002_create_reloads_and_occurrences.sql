@@ -1,0 +1,56 @@
+-- 000002: the scheduler's records. An occurrence is identified by (task_id, nominal_time) and recorded
+-- once, whatever happened to it (fired, missed, skipped); a reload is one run of an app.
+
+ALTER TABLE reload_tasks ADD COLUMN consecutive_failures INTEGER NOT NULL DEFAULT 0;
+ALTER TABLE reload_tasks ADD COLUMN missed_count INTEGER NOT NULL DEFAULT 0;
+
+-- The scheduler's one question: which enabled tasks are due. Partial, so disabled tasks cost nothing.
+CREATE INDEX reload_tasks_due ON reload_tasks (next_execution_time) WHERE state = 'Enabled' AND next_execution_time IS NOT NULL;
+CREATE INDEX reload_tasks_by_app_only ON reload_tasks (tenant_id, app_id);
+
+CREATE TABLE occurrences (
+  task_id      TEXT    NOT NULL,
+  nominal_time INTEGER NOT NULL,
+  tenant_id    TEXT    NOT NULL,
+  outcome      TEXT    NOT NULL CHECK (outcome IN ('fired', 'missed', 'skipped')),
+  reload_id    TEXT,
+  recorded_at  INTEGER NOT NULL,
+  PRIMARY KEY (task_id, nominal_time)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX occurrences_by_age ON occurrences (recorded_at);
+
+CREATE TABLE reloads (
+  id             TEXT    NOT NULL PRIMARY KEY,
+  tenant_id      TEXT    NOT NULL,
+  user_id        TEXT    NOT NULL,
+  app_id         TEXT    NOT NULL,
+  partial        INTEGER NOT NULL CHECK (partial IN (0, 1)),
+  type           TEXT    NOT NULL,
+  resource_type  TEXT,
+  resource_id    TEXT,
+  scheduled_time INTEGER,
+  status         TEXT    NOT NULL CHECK (status IN ('QUEUED', 'RELOADING', 'CANCELING', 'SUCCEEDED', 'FAILED', 'CANCELED', 'EXCEEDED_LIMIT')),
+  creation_time  INTEGER NOT NULL,
+  start_time     INTEGER,
+  end_time       INTEGER,
+  log            TEXT,
+  error_code     TEXT,
+  error_message  TEXT,
+  executor       TEXT,
+  external_id    TEXT,
+  lease_owner    TEXT,
+  lease_until    INTEGER,
+  attempts       INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+-- Lists: a tenant's reloads newest first, by app, by task, by status.
+CREATE INDEX reloads_by_tenant ON reloads (tenant_id, id);
+CREATE INDEX reloads_by_user ON reloads (tenant_id, user_id, id);
+CREATE INDEX reloads_by_app ON reloads (tenant_id, app_id, id);
+CREATE INDEX reloads_by_resource ON reloads (tenant_id, resource_id, id);
+CREATE INDEX reloads_by_status ON reloads (tenant_id, status, id);
+-- The dispatcher's queue and the reloads in flight (partial: finished reloads are the bulk).
+CREATE INDEX reloads_active ON reloads (status, id) WHERE status IN ('QUEUED', 'RELOADING', 'CANCELING');
+CREATE INDEX reloads_active_by_task ON reloads (resource_id) WHERE status IN ('QUEUED', 'RELOADING', 'CANCELING');
+-- Retention prunes by age.
+CREATE INDEX reloads_by_end ON reloads (end_time) WHERE end_time IS NOT NULL;

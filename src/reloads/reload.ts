@@ -1,0 +1,106 @@
+/**
+ * Reload records: one run of an app, scheduled (type `chronos`, from a task) or asked for by hand
+ * (type `external`, POST /api/v1/reloads). Statuses as Qlik's Reloads API has them; QUEUED,
+ * RELOADING and CANCELING are active, the others final.
+ */
+import { randomBytes } from 'node:crypto';
+
+export const RELOAD_STATUSES = ['QUEUED', 'RELOADING', 'CANCELING', 'SUCCEEDED', 'FAILED', 'CANCELED', 'EXCEEDED_LIMIT'] as const;
+export type ReloadStatus = (typeof RELOAD_STATUSES)[number];
+export const ACTIVE_STATUSES: readonly ReloadStatus[] = ['QUEUED', 'RELOADING', 'CANCELING'];
+export type FinalStatus = Extract<ReloadStatus, 'SUCCEEDED' | 'FAILED' | 'CANCELED' | 'EXCEEDED_LIMIT'>;
+
+export interface Reload {
+  readonly id: string;
+  readonly tenantId: string;
+  /** The task's owner for scheduled reloads; the caller for manual ones. */
+  readonly userId: string;
+  readonly appId: string;
+  readonly partial: boolean;
+  readonly type: 'chronos' | 'external' | 'data-refresh';
+  readonly resourceType: 'reload-tasks' | 'api';
+  /** The task id for scheduled reloads. */
+  readonly resourceId: string | null;
+  /** The occurrence's nominal time (epoch ms) for scheduled reloads. */
+  readonly scheduledTime: number | null;
+  readonly status: ReloadStatus;
+  readonly creationTime: number;
+  readonly startTime: number | null;
+  readonly endTime: number | null;
+  readonly log: string | null;
+  readonly errorCode: string | null;
+  readonly errorMessage: string | null;
+  /** Which executor ran it, and its id there (a Qlik reload id). */
+  readonly executor: string | null;
+  readonly externalId: string | null;
+  /** The instance running it and until when that claim holds (renewed while it runs). */
+  readonly leaseOwner: string | null;
+  readonly leaseUntil: number | null;
+  readonly attempts: number;
+}
+
+/** The most log text kept on a record: its tail, which is where the reason of a failure is. */
+export const MAX_LOG = 16 * 1024;
+
+export function boundedLog(text: string): string {
+  return text.length <= MAX_LOG ? text : `[…${text.length - MAX_LOG + 64} characters cut]\n${text.slice(-(MAX_LOG - 64))}`;
+}
+
+let lastMs = 0;
+let counter = 0;
+
+/**
+ * Reload ids: 24 hex like Qlik's. The first 12 are the creation millisecond and the next 6 a counter
+ * within it, so ids of one process increase strictly: id order is creation order, which the queue
+ * (oldest first) and the lists (newest first, keyset pages on the id) rely on. The last 6 are random.
+ */
+export function newReloadId(nowMs: number): string {
+  const ms = Math.max(Math.floor(nowMs), lastMs);
+  counter = ms === lastMs ? counter + 1 : 0;
+  lastMs = ms;
+  return ms.toString(16).padStart(12, '0').slice(-12) + counter.toString(16).padStart(6, '0').slice(-6) + randomBytes(3).toString('hex');
+}
+
+export interface ReloadJson {
+  id: string;
+  log?: string;
+  type: string;
+  appId: string;
+  links: { self: { href: string } };
+  status: ReloadStatus;
+  userId: string;
+  endTime?: string;
+  partial: boolean;
+  tenantId: string;
+  errorCode?: string;
+  startTime?: string;
+  resourceId?: string;
+  creationTime: string;
+  errorMessage?: string;
+  resourceType: string;
+  /** Our addition: the occurrence a scheduled reload fired for, in UTC. */
+  scheduledTime?: string;
+}
+
+export function reloadToJson(r: Reload, selfHref: string, withLog: boolean): ReloadJson {
+  const iso = (ms: number): string => new Date(ms).toISOString();
+  return {
+    id: r.id,
+    ...(withLog && r.log !== null && { log: r.log }),
+    type: r.type,
+    appId: r.appId,
+    links: { self: { href: selfHref } },
+    status: r.status,
+    userId: r.userId,
+    ...(r.endTime !== null && { endTime: iso(r.endTime) }),
+    partial: r.partial,
+    tenantId: r.tenantId,
+    ...(r.errorCode !== null && { errorCode: r.errorCode }),
+    ...(r.startTime !== null && { startTime: iso(r.startTime) }),
+    ...(r.resourceId !== null && { resourceId: r.resourceId }),
+    creationTime: iso(r.creationTime),
+    ...(r.errorMessage !== null && { errorMessage: r.errorMessage }),
+    resourceType: r.resourceType,
+    ...(r.scheduledTime !== null && { scheduledTime: new Date(r.scheduledTime).toISOString().replace(/\.000Z$/, 'Z') }),
+  };
+}

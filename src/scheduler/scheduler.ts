@@ -1,0 +1,235 @@
+/**
+ * The scheduler: fires every due occurrence once, keeps the reload queue moving, and sleeps until
+ * the next thing it has to do. It does not poll on a fixed period: it asks the store when the next
+ * task is due (and when the oldest queued reload would expire), sleeps until then on the injected
+ * clock, and is woken early by `nudge()` when a task is created or changed or a slot frees up.
+ *
+ * Each pass (`tick`) does, in order: fire what is due (the store records occurrence, reload and the
+ * task's advance in one transaction per batch), expire reloads queued too long, start queued reloads
+ * within the limits, and now and then renew leases, take over expired ones and prune old records.
+ */
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock.js';
+import type { SchedulerConfig } from '../config.js';
+import { RecurrenceError, type Schedule } from '../recurrence/index.js';
+import type { Executor } from '../reloads/executor.js';
+import type { FiredOccurrence, Planner, Store } from '../store/store.js';
+import { scheduleOf, type Task } from '../tasks/task.js';
+import { Dispatcher, type FinishedReload } from './dispatcher.js';
+import { planFirings, type PlanPolicy } from './plan.js';
+
+/** Tasks handled per firing transaction: large enough for throughput, small enough to keep locks short. */
+const FIRE_BATCH = 1000;
+/** Occurrences handled per task per pass (a long outage's backlog is worked off over passes). */
+const MAX_PER_PASS = 1000;
+/** The longest sleep: a safety net against a missed wake-up (another instance's change, clock jumps). */
+const MAX_SLEEP_MS = 30_000;
+const LEASE_MS = 30_000;
+const RECOVER_EVERY_MS = 10_000;
+const PRUNE_EVERY_MS = 3_600_000;
+const SCHEDULE_CACHE = 10_000;
+
+export interface SchedulerEvents {
+  /** Occurrences recorded by a pass (fired, missed or skipped), with when they were recorded. */
+  recorded: [occurrences: FiredOccurrence[], at: number];
+  finished: [finished: FinishedReload];
+}
+
+export class Scheduler extends EventEmitter<SchedulerEvents> {
+  readonly dispatcher: Dispatcher;
+  private readonly policy: PlanPolicy;
+  private readonly schedules = new Map<string, Schedule>();
+  private running = false;
+  private loop: Promise<void> | undefined;
+  private wake: (() => void) | undefined;
+  private cancelTimer: () => void = () => {};
+  private nudged = false;
+  private sleeping = false;
+  private settledWaiters: Array<() => void> = [];
+  private lastRecover = -Infinity;
+  private lastRenew = -Infinity;
+  private lastPrune = -Infinity;
+
+  constructor(
+    private readonly store: Store,
+    executor: Executor,
+    private readonly clock: Clock,
+    private readonly log: Logger,
+    private readonly config: SchedulerConfig,
+    owner: string,
+  ) {
+    super();
+    this.policy = {
+      misfire: config.misfirePolicy,
+      graceMs: config.misfireGraceMs,
+      catchUpWindowMs: config.catchUpWindowMs,
+      overlap: config.overlapPolicy,
+      maxPerPass: MAX_PER_PASS,
+    };
+    this.dispatcher = new Dispatcher(
+      store,
+      executor,
+      clock,
+      log,
+      {
+        owner,
+        maxConcurrent: config.maxConcurrentReloads,
+        maxConcurrentPerTenant: config.maxConcurrentReloadsPerTenant,
+        runTimeoutMs: config.runTimeoutMs,
+        leaseMs: LEASE_MS,
+        failurePolicy: { maxConsecutiveFailures: config.maxConsecutiveFailures },
+      },
+      (finished) => {
+        this.emit('finished', finished);
+        this.nudge(); // a slot is free
+      },
+    );
+  }
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.loop = this.run();
+  }
+
+  /** Stops firing; running reloads get the shutdown grace, then are handed off. */
+  async stop(): Promise<void> {
+    if (!this.running) return;
+    this.running = false;
+    this.wakeUp();
+    await this.loop;
+    await this.dispatcher.drain(this.config.shutdownGraceMs);
+  }
+
+  /** Something changed (a task was created or changed, a slot freed up): look again now. */
+  nudge(): void {
+    this.nudged = true;
+    this.wakeUp();
+  }
+
+  /**
+   * Resolves when the loop has handled everything due and gone back to sleep, and stays asleep
+   * across a turn of the event loop (reloads that finish meanwhile nudge it awake again). For
+   * tests and benchmarks that drive a ManualClock.
+   */
+  async settled(): Promise<void> {
+    for (;;) {
+      if (!(this.sleeping && !this.nudged)) await new Promise<void>((resolve) => this.settledWaiters.push(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      if (this.sleeping && !this.nudged) return;
+    }
+  }
+
+  /** One pass; the loop's body, also called directly by tests and benchmarks. */
+  async tick(): Promise<void> {
+    let now = this.clock.now();
+    // Fire everything due, a batch at a time.
+    for (;;) {
+      const recorded = await this.store.fireDue(now, FIRE_BATCH, this.planner(now));
+      if (recorded.length > 0) this.emit('recorded', recorded, now);
+      const due = await this.store.nextDueTime();
+      if (due === null || due > now) break;
+      now = this.clock.now();
+    }
+    const expired = await this.store.expireQueued(now - this.config.queueLimitMs, now, { maxConsecutiveFailures: this.config.maxConsecutiveFailures }, 1000);
+    for (const reload of expired) this.emit('finished', { reload, disabledTaskId: undefined });
+    if (now - this.lastRenew >= LEASE_MS / 3) {
+      this.lastRenew = now;
+      await this.dispatcher.renew();
+    }
+    if (now - this.lastRecover >= RECOVER_EVERY_MS) {
+      this.lastRecover = now;
+      await this.dispatcher.recover();
+    }
+    while ((await this.dispatcher.dispatch()) > 0) {
+      // keep starting while slots and queued reloads remain
+    }
+    if (now - this.lastPrune >= PRUNE_EVERY_MS) {
+      this.lastPrune = now;
+      const pruned = await this.store.prune(now - this.config.retentionMs, 10_000);
+      if (pruned > 0) this.log.info({ pruned }, 'pruned old reload records');
+    }
+  }
+
+  /** When the loop must look again: the next due task, queue expiry, lease work, or the safety net. */
+  async nextWakeAt(): Promise<number> {
+    const now = this.clock.now();
+    let at = now + MAX_SLEEP_MS;
+    const due = await this.store.nextDueTime();
+    if (due !== null) at = Math.min(at, due);
+    const queued = await this.store.oldestQueuedTime();
+    if (queued !== null) at = Math.min(at, queued + this.config.queueLimitMs);
+    if (this.dispatcher.running > 0) at = Math.min(at, this.lastRenew + LEASE_MS / 3);
+    return Math.max(at, now);
+  }
+
+  private async run(): Promise<void> {
+    let failures = 0;
+    while (this.running) {
+      this.nudged = false;
+      let wakeAt: number;
+      try {
+        await this.tick();
+        wakeAt = await this.nextWakeAt();
+        failures = 0;
+      } catch (e) {
+        // The store is unreachable or busy: back off (1 s, 2 s, … 30 s) and try again.
+        failures += 1;
+        wakeAt = this.clock.now() + Math.min(30_000, 1000 * 2 ** Math.min(failures - 1, 5));
+        this.log.error({ err: e, failures }, 'scheduler pass failed; retrying');
+      }
+      if (!this.running) break;
+      if (this.nudged) continue;
+      await this.sleepUntil(wakeAt);
+    }
+    this.sleeping = false;
+  }
+
+  private sleepUntil(at: number): Promise<void> {
+    return new Promise((resolve) => {
+      this.wake = () => {
+        this.wake = undefined;
+        this.sleeping = false;
+        this.cancelTimer();
+        resolve();
+      };
+      this.cancelTimer = this.clock.setTimer(at, () => this.wake?.());
+      this.sleeping = true;
+      const waiters = this.settledWaiters;
+      this.settledWaiters = [];
+      for (const w of waiters) w();
+    });
+  }
+
+  private wakeUp(): void {
+    this.wake?.();
+  }
+
+  /** Decides, for one due task, what fires; a schedule that cannot be evaluated stops the task. */
+  private planner(now: number): Planner {
+    return (task, active) => {
+      try {
+        return { kind: 'plan', plan: planFirings(task.nextExecutionTime!, this.scheduleOf(task), now, active, this.policy) };
+      } catch (e) {
+        if (!(e instanceof RecurrenceError)) throw e;
+        this.log.error({ tenantId: task.tenantId, taskId: task.id, err: e }, 'schedule cannot be evaluated; the task stops firing');
+        return { kind: 'stop', log: `The schedule could not be evaluated: ${e.message}` };
+      }
+    };
+  }
+
+  /** Compiled schedules, shared by tasks with the same schedule, least recently used out. */
+  private scheduleOf(task: Task): Schedule {
+    const key = JSON.stringify([task.timeZone, task.startDateTime, task.endDateTime, task.recurrence]);
+    let s = this.schedules.get(key);
+    if (s) {
+      this.schedules.delete(key);
+    } else {
+      s = scheduleOf(task);
+      if (this.schedules.size >= SCHEDULE_CACHE) this.schedules.delete(this.schedules.keys().next().value!);
+    }
+    this.schedules.set(key, s);
+    return s;
+  }
+}

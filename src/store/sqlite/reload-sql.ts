@@ -1,0 +1,68 @@
+/**
+ * The SQL of the reloads and occurrences tables on SQLite, one named statement each, with its
+ * purpose and parameters.
+ */
+import { RELOAD_COLUMNS } from '../reload-row.js';
+
+export const ACTIVE = `('QUEUED', 'RELOADING', 'CANCELING')`;
+export const RUNNING = `('RELOADING', 'CANCELING')`;
+
+/** Insert a reload. Params: every column. */
+export const INSERT_RELOAD = `INSERT INTO reloads (${RELOAD_COLUMNS}) VALUES (@id, @tenant_id, @user_id, @app_id, @partial, @type,
+  @resource_type, @resource_id, @scheduled_time, @status, @creation_time, @start_time, @end_time, @log, @error_code,
+  @error_message, @executor, @external_id, @lease_owner, @lease_until, @attempts)`;
+
+/** One reload of a tenant. Params: tenant_id, id. */
+export const GET_RELOAD = `SELECT ${RELOAD_COLUMNS} FROM reloads WHERE tenant_id = @tenant_id AND id = @id`;
+
+/** One reload by id, any tenant (the runner's view). Params: id. */
+export const GET_RELOAD_BY_ID = `SELECT ${RELOAD_COLUMNS} FROM reloads WHERE id = @id`;
+
+export interface ReloadListShape {
+  readonly user: boolean;
+  readonly app: boolean;
+  readonly resource: boolean;
+  readonly status: boolean;
+  readonly partial: boolean;
+  readonly bound: 'none' | 'below' | 'above';
+  readonly inclusive: boolean;
+}
+
+/** A keyset page of a tenant's reloads, newest (highest id) first. Params as the shape says; limit. */
+export function listReloadsSql(shape: ReloadListShape, select: 'rows' | 'exists'): string {
+  const where = ['tenant_id = @tenant_id'];
+  if (shape.user) where.push('user_id = @user_id');
+  if (shape.app) where.push('app_id = @app_id');
+  if (shape.resource) where.push('resource_id = @resource_id');
+  if (shape.status) where.push('status = @status');
+  if (shape.partial) where.push('partial = @partial');
+  const eq = shape.inclusive ? '=' : '';
+  if (shape.bound === 'below') where.push(`id <${eq} @bound_id`);
+  if (shape.bound === 'above') where.push(`id >${eq} @bound_id`);
+  const order = shape.bound === 'above' ? 'ASC' : 'DESC';
+  return `SELECT ${select === 'rows' ? RELOAD_COLUMNS : '1'} FROM reloads WHERE ${where.join(' AND ')} ORDER BY id ${order} LIMIT ${select === 'rows' ? '@limit' : '1'}`;
+}
+
+/** Cancel a queued reload at once. Params: tenant_id, id, now. */
+export const CANCEL_QUEUED = `UPDATE reloads SET status = 'CANCELED', end_time = @now, lease_owner = NULL, lease_until = NULL
+  WHERE tenant_id = @tenant_id AND id = @id AND status = 'QUEUED'`;
+
+/** Ask the runner of a running reload to stop it. Params: tenant_id, id. */
+export const CANCEL_RUNNING = `UPDATE reloads SET status = 'CANCELING' WHERE tenant_id = @tenant_id AND id = @id AND status = 'RELOADING'`;
+
+/** A reload's status. Params: tenant_id, id. */
+export const RELOAD_STATUS = `SELECT status FROM reloads WHERE tenant_id = @tenant_id AND id = @id`;
+
+/** Finished reloads older than a bound, oldest first. Params: before, limit. */
+export const PRUNE_RELOADS = `DELETE FROM reloads WHERE id IN (
+  SELECT id FROM reloads WHERE end_time IS NOT NULL AND end_time < @before ORDER BY end_time LIMIT @limit)`;
+
+/** Occurrences recorded before a bound. Params: before, limit. */
+export const PRUNE_OCCURRENCES = `DELETE FROM occurrences WHERE (task_id, nominal_time) IN (
+  SELECT task_id, nominal_time FROM occurrences WHERE recorded_at < @before ORDER BY recorded_at LIMIT @limit)`;
+
+/** A task's occurrences, newest first. Params: tenant_id, task_id, before, limit. */
+export const LIST_OCCURRENCES = `SELECT task_id, nominal_time, outcome, reload_id, recorded_at FROM occurrences
+  WHERE task_id = @task_id AND tenant_id = @tenant_id AND nominal_time < @before ORDER BY nominal_time DESC LIMIT @limit`;
+
+

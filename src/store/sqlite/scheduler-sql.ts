@@ -1,0 +1,115 @@
+/**
+ * The scheduler's SQL on SQLite: finding due tasks, recording occurrences, the reload queue and
+ * its leases, and the failure policy. One named statement each, with its purpose and parameters.
+ */
+import { RELOAD_COLUMNS } from '../reload-row.js';
+
+const TASK_COLUMNS = `t.id, t.tenant_id, t.user_id, t.app_id, t.partial, t.auto_reload, t.auto_reload_partial, t.time_zone,
+  t.recurrence, t.start_date_time, t.end_date_time, t.state, t.disabled_code, t.log, t.migrated, t.last_execution_time,
+  t.next_execution_time, t.consecutive_failures, t.missed_count, t.created_at, t.updated_at, t.version`;
+
+/**
+ * Enabled tasks due at `now`, earliest first, with whether a reload of each is active (for the
+ * overlap policy). Uses the partial index reload_tasks_due. Params: now, limit.
+ */
+export const DUE_TASKS = `SELECT ${TASK_COLUMNS},
+  EXISTS (SELECT 1 FROM reloads r WHERE r.resource_id = t.id AND r.status IN ('QUEUED', 'RELOADING', 'CANCELING')) AS active
+  FROM reload_tasks t
+  WHERE t.state = 'Enabled' AND t.next_execution_time IS NOT NULL AND t.next_execution_time <= @now
+  ORDER BY t.next_execution_time LIMIT @limit`;
+
+/** Record an occurrence once: a second insert for the same (task, nominal time) changes nothing. */
+export const INSERT_OCCURRENCE = `INSERT INTO occurrences (task_id, nominal_time, tenant_id, outcome, reload_id, recorded_at)
+  VALUES (@task_id, @nominal_time, @tenant_id, @outcome, @reload_id, @recorded_at) ON CONFLICT DO NOTHING`;
+
+/**
+ * Advance a task past the occurrences just recorded, if nobody changed it meanwhile.
+ * Params: id, version (as read), next_execution_time, last_execution_time, state, missed, log, now.
+ */
+export const ADVANCE_TASK = `UPDATE reload_tasks SET next_execution_time = @next_execution_time,
+  last_execution_time = coalesce(@last_execution_time, last_execution_time), state = @state,
+  missed_count = missed_count + @missed, log = coalesce(@log, log), updated_at = @now, version = version + 1
+  WHERE id = @id AND version = @version`;
+
+/** The earliest next execution of an enabled task. */
+export const NEXT_DUE = `SELECT min(next_execution_time) AS t FROM reload_tasks WHERE state = 'Enabled' AND next_execution_time IS NOT NULL`;
+
+/** How many reloads are running, in all and per tenant. */
+export const RUNNING_COUNT = `SELECT count(*) AS n FROM reloads WHERE status IN ('RELOADING', 'CANCELING')`;
+
+/**
+ * Queued reloads that may start: oldest first, at most one per task and none of a task that has one
+ * running, and no more per tenant than its free slots. Only the oldest 10,000 queued are considered,
+ * so the query stays cheap under a herd. Params: per_tenant, limit.
+ */
+export const STARTABLE = `WITH running AS (
+    SELECT tenant_id, count(*) AS n FROM reloads WHERE status IN ('RELOADING', 'CANCELING') GROUP BY tenant_id
+  ), queued AS (
+    SELECT id, tenant_id, resource_id FROM reloads WHERE status = 'QUEUED' ORDER BY id LIMIT 10000
+  ), ranked AS (
+    SELECT q.id, q.tenant_id,
+      row_number() OVER (PARTITION BY q.tenant_id ORDER BY q.id) AS tenant_rank,
+      row_number() OVER (PARTITION BY coalesce(q.resource_id, q.id) ORDER BY q.id) AS task_rank
+    FROM queued q
+    WHERE q.resource_id IS NULL OR NOT EXISTS (
+      SELECT 1 FROM reloads b WHERE b.resource_id = q.resource_id AND b.status IN ('RELOADING', 'CANCELING'))
+  )
+  SELECT k.id FROM ranked k LEFT JOIN running r ON r.tenant_id = k.tenant_id
+  WHERE k.task_rank = 1 AND k.tenant_rank + coalesce(r.n, 0) <= @per_tenant
+  ORDER BY k.id LIMIT @limit`;
+
+/** Start a queued reload under a lease. Params: id, now, owner, lease_until, executor. */
+export const START_RELOAD = `UPDATE reloads SET status = 'RELOADING', start_time = @now, lease_owner = @owner,
+  lease_until = @lease_until, executor = @executor, attempts = attempts + 1
+  WHERE id = @id AND status = 'QUEUED' RETURNING ${RELOAD_COLUMNS}`;
+
+/** Extend the leases of an owner's running reloads. Params: owner, ids (JSON array), lease_until. */
+export const RENEW_LEASES = `UPDATE reloads SET lease_until = @lease_until
+  WHERE lease_owner = @owner AND status IN ('RELOADING', 'CANCELING') AND id IN (SELECT value FROM json_each(@ids))`;
+
+/** Which of these reloads were asked to stop. Params: ids (JSON array). */
+export const CANCELING_AMONG = `SELECT id FROM reloads WHERE status = 'CANCELING' AND id IN (SELECT value FROM json_each(@ids))`;
+
+/** Active reloads whose lease has expired. Params: now, limit. */
+export const EXPIRED_LEASES = `SELECT id FROM reloads WHERE status IN ('RELOADING', 'CANCELING') AND lease_until < @now LIMIT @limit`;
+
+/** Take over an expired lease (only if still expired). Params: id, now, owner, lease_until. */
+export const TAKE_LEASE = `UPDATE reloads SET lease_owner = @owner, lease_until = @lease_until
+  WHERE id = @id AND status IN ('RELOADING', 'CANCELING') AND lease_until < @now RETURNING ${RELOAD_COLUMNS}`;
+
+/** Record a running reload's id at its executor. Params: id, external_id. */
+export const SET_EXTERNAL_ID = `UPDATE reloads SET external_id = @external_id WHERE id = @id`;
+
+/** End an active reload. Params: id, status, now, log, error_code, error_message. */
+export const FINISH_RELOAD = `UPDATE reloads SET status = @status, end_time = @now, log = coalesce(@log, log),
+  error_code = @error_code, error_message = @error_message, lease_owner = NULL, lease_until = NULL
+  WHERE id = @id AND status IN ('QUEUED', 'RELOADING', 'CANCELING') RETURNING ${RELOAD_COLUMNS}`;
+
+/** A failed scheduled reload counts against its task. Params: id, now. */
+export const COUNT_FAILURE = `UPDATE reload_tasks SET consecutive_failures = consecutive_failures + 1, updated_at = @now,
+  version = version + 1 WHERE id = @id RETURNING consecutive_failures, state`;
+
+/** A successful one resets the count. Params: id, now. */
+export const RESET_FAILURES = `UPDATE reload_tasks SET consecutive_failures = 0, updated_at = @now, version = version + 1
+  WHERE id = @id AND consecutive_failures <> 0`;
+
+/** Disable a task (failures, owner gone). Params: id, code, log, now. */
+export const DISABLE_TASK = `UPDATE reload_tasks SET state = 'Disabled', disabled_code = @code, log = @log,
+  next_execution_time = NULL, updated_at = @now, version = version + 1 WHERE id = @id AND state = 'Enabled'`;
+
+/** Queued reloads created before a bound. Params: before, limit. */
+export const OLD_QUEUED = `SELECT id FROM reloads WHERE status = 'QUEUED' AND creation_time < @before ORDER BY id LIMIT @limit`;
+
+/** The oldest queued reload's creation time. */
+export const OLDEST_QUEUED = `SELECT creation_time AS t FROM reloads WHERE status = 'QUEUED' ORDER BY id LIMIT 1`;
+
+/** Tasks of an app that reload when its data changes. Params: tenant_id, app_id. */
+export const AUTO_RELOAD_TASKS = `SELECT ${TASK_COLUMNS} FROM reload_tasks t
+  WHERE t.tenant_id = @tenant_id AND t.app_id = @app_id AND t.auto_reload = 1 AND t.state = 'Enabled'`;
+
+/** Disable every enabled task of a user. Params: tenant_id, user_id, code, now. */
+export const DISABLE_USER_TASKS = `UPDATE reload_tasks SET state = 'Disabled', disabled_code = @code, next_execution_time = NULL,
+  updated_at = @now, version = version + 1 WHERE tenant_id = @tenant_id AND user_id = @user_id AND state <> 'Disabled'`;
+
+/** Delete every task of an app. Params: tenant_id, app_id. */
+export const DELETE_APP_TASKS = `DELETE FROM reload_tasks WHERE tenant_id = @tenant_id AND app_id = @app_id`;

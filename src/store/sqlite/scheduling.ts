@@ -1,0 +1,204 @@
+/**
+ * The scheduler's side of the SQLite store. Each operation is one transaction, so a crash at any
+ * point leaves either all of an operation or none of it: an occurrence is recorded together with its
+ * reload and the task's advance, a reload ends together with its task's failure count.
+ */
+import type Database from 'better-sqlite3';
+import { newReloadId, type Reload } from '../../reloads/reload.js';
+import { fromRow, type TaskRow } from '../row.js';
+import { reloadFromRow, reloadToRow, type ReloadRow } from '../reload-row.js';
+import type { ClaimLimits, FailurePolicy, FinishResult, FiredOccurrence, Planner } from '../store.js';
+import type { Task } from '../../tasks/task.js';
+import { INSERT_RELOAD } from './reload-sql.js';
+import * as sql from './scheduler-sql.js';
+
+export interface SqliteContext {
+  readonly db: Database.Database;
+  stmt(text: string): Database.Statement;
+}
+
+/** The log Qlik writes on a task its failures disabled (the limit is configurable here). */
+export function failureLog(limit: number): string {
+  return `Scheduled reload has been disabled since exceeded limit of ${limit} consecutive reload failures. Please fix error and re-enable schedule.`;
+}
+
+export function fireDue(ctx: SqliteContext, now: number, limit: number, planner: Planner): FiredOccurrence[] {
+  return ctx.db.transaction(() => {
+    const rows = ctx.stmt(sql.DUE_TASKS).all({ now, limit }) as Array<TaskRow & { active: number }>;
+    const recorded: FiredOccurrence[] = [];
+    for (const row of rows) {
+      const task = fromRow(row);
+      const decision = planner(task, row.active === 1);
+      if (decision.kind === 'stop') {
+        ctx.stmt(sql.ADVANCE_TASK).run({ id: task.id, version: task.version, next_execution_time: null, last_execution_time: null, state: task.state, missed: 0, log: decision.log, now });
+        continue;
+      }
+      const { plan } = decision;
+      let lastFired: number | null = null;
+      let missed = 0;
+      const mine: FiredOccurrence[] = [];
+      for (const { nominal, outcome } of plan.occurrences) {
+        const reload = outcome === 'fired' ? scheduledReload(task, nominal, now) : null;
+        const inserted = ctx.stmt(sql.INSERT_OCCURRENCE).run({
+          task_id: task.id,
+          nominal_time: nominal,
+          tenant_id: task.tenantId,
+          outcome,
+          reload_id: reload?.id ?? null,
+          recorded_at: now,
+        }).changes;
+        if (inserted === 0) continue; // already recorded: never fire an occurrence twice
+        if (reload) {
+          ctx.stmt(INSERT_RELOAD).run(reloadToRow(reload, 'integer'));
+          lastFired = nominal;
+        }
+        if (outcome === 'missed') missed += 1;
+        mine.push({ task, nominal, outcome, reload });
+      }
+      const advanced = ctx.stmt(sql.ADVANCE_TASK).run({
+        id: task.id,
+        version: task.version,
+        next_execution_time: plan.next,
+        last_execution_time: lastFired,
+        state: plan.next === null ? 'Completed' : task.state,
+        missed,
+        log: null,
+        now,
+      }).changes;
+      if (advanced !== 1) throw new Error(`task ${task.id} changed inside its firing transaction`);
+      recorded.push(...mine);
+    }
+    return recorded;
+  }).immediate();
+}
+
+function scheduledReload(task: Task, nominal: number, now: number): Reload {
+  return {
+    id: newReloadId(now),
+    tenantId: task.tenantId,
+    userId: task.userId,
+    appId: task.appId,
+    partial: task.partial,
+    type: 'chronos',
+    resourceType: 'reload-tasks',
+    resourceId: task.id,
+    scheduledTime: nominal,
+    status: 'QUEUED',
+    creationTime: now,
+    startTime: null,
+    endTime: null,
+    log: null,
+    errorCode: null,
+    errorMessage: null,
+    executor: null,
+    externalId: null,
+    leaseOwner: null,
+    leaseUntil: null,
+    attempts: 0,
+  };
+}
+
+export function nextDueTime(ctx: SqliteContext): number | null {
+  const row = ctx.stmt(sql.NEXT_DUE).get() as { t: number | null };
+  return row.t;
+}
+
+export function claimQueued(ctx: SqliteContext, now: number, owner: string, leaseUntil: number, executor: string, limits: ClaimLimits): Reload[] {
+  return ctx.db.transaction(() => {
+    const running = (ctx.stmt(sql.RUNNING_COUNT).get() as { n: number }).n;
+    const room = Math.min(limits.batch, limits.global - running);
+    if (room <= 0) return [];
+    const ids = ctx.stmt(sql.STARTABLE).all({ per_tenant: limits.perTenant, limit: room }) as Array<{ id: string }>;
+    const started: Reload[] = [];
+    for (const { id } of ids) {
+      const row = ctx.stmt(sql.START_RELOAD).get({ id, now, owner, lease_until: leaseUntil, executor }) as ReloadRow | undefined;
+      if (row) started.push(reloadFromRow(row));
+    }
+    return started;
+  }).immediate();
+}
+
+export function renewLeases(ctx: SqliteContext, owner: string, ids: readonly string[], leaseUntil: number): string[] {
+  if (ids.length === 0) return [];
+  const json = JSON.stringify(ids);
+  ctx.stmt(sql.RENEW_LEASES).run({ owner, ids: json, lease_until: leaseUntil });
+  return (ctx.stmt(sql.CANCELING_AMONG).all({ ids: json }) as Array<{ id: string }>).map((r) => r.id);
+}
+
+export function takeExpiredLeases(ctx: SqliteContext, now: number, owner: string, leaseUntil: number, limit: number): Reload[] {
+  return ctx.db.transaction(() => {
+    const ids = ctx.stmt(sql.EXPIRED_LEASES).all({ now, limit }) as Array<{ id: string }>;
+    const taken: Reload[] = [];
+    for (const { id } of ids) {
+      const row = ctx.stmt(sql.TAKE_LEASE).get({ id, now, owner, lease_until: leaseUntil }) as ReloadRow | undefined;
+      if (row) taken.push(reloadFromRow(row));
+    }
+    return taken;
+  }).immediate();
+}
+
+export function finishReload(
+  ctx: SqliteContext,
+  id: string,
+  now: number,
+  result: FinishResult,
+  policy: FailurePolicy,
+): { reload: Reload; disabledTask: Task | undefined } | undefined {
+  return ctx.db.transaction(() => finishOne(ctx, id, now, result, policy)).immediate();
+}
+
+function finishOne(ctx: SqliteContext, id: string, now: number, result: FinishResult, policy: FailurePolicy): { reload: Reload; disabledTask: Task | undefined } | undefined {
+  const row = ctx.stmt(sql.FINISH_RELOAD).get({
+    id,
+    status: result.status,
+    now,
+    log: result.log ?? null,
+    error_code: result.errorCode ?? null,
+    error_message: result.errorMessage ?? null,
+  }) as ReloadRow | undefined;
+  if (!row) return undefined;
+  const reload = reloadFromRow(row);
+  let disabledTask: Task | undefined;
+  if (reload.resourceType === 'reload-tasks' && reload.resourceId !== null) {
+    if (result.status === 'SUCCEEDED') {
+      ctx.stmt(sql.RESET_FAILURES).run({ id: reload.resourceId, now });
+    } else if (result.status === 'FAILED' || result.status === 'EXCEEDED_LIMIT') {
+      const counted = ctx.stmt(sql.COUNT_FAILURE).get({ id: reload.resourceId, now }) as { consecutive_failures: number; state: string } | undefined;
+      if (counted && counted.state === 'Enabled' && counted.consecutive_failures >= policy.maxConsecutiveFailures) {
+        ctx.stmt(sql.DISABLE_TASK).run({ id: reload.resourceId, code: 'CONSECUTIVE-FAILURES', log: failureLog(policy.maxConsecutiveFailures), now });
+        const t = ctx.stmt('SELECT * FROM reload_tasks WHERE id = ?').get(reload.resourceId) as TaskRow | undefined;
+        disabledTask = t && fromRow(t);
+      }
+    }
+  }
+  return { reload, disabledTask };
+}
+
+export function expireQueued(ctx: SqliteContext, createdBefore: number, now: number, policy: FailurePolicy, limit: number, log: string): Reload[] {
+  return ctx.db.transaction(() => {
+    const ids = ctx.stmt(sql.OLD_QUEUED).all({ before: createdBefore, limit }) as Array<{ id: string }>;
+    const expired: Reload[] = [];
+    for (const { id } of ids) {
+      const done = finishOne(ctx, id, now, { status: 'EXCEEDED_LIMIT', log, errorCode: 'QUEUE_LIMIT', errorMessage: log }, policy);
+      if (done) expired.push(done.reload);
+    }
+    return expired;
+  }).immediate();
+}
+
+export function oldestQueuedTime(ctx: SqliteContext): number | null {
+  const row = ctx.stmt(sql.OLDEST_QUEUED).get() as { t: number } | undefined;
+  return row ? row.t : null;
+}
+
+export function autoReloadTasks(ctx: SqliteContext, tenantId: string, appId: string): Task[] {
+  return (ctx.stmt(sql.AUTO_RELOAD_TASKS).all({ tenant_id: tenantId, app_id: appId }) as TaskRow[]).map(fromRow);
+}
+
+export function disableUserTasks(ctx: SqliteContext, tenantId: string, userId: string, code: string, now: number): number {
+  return ctx.stmt(sql.DISABLE_USER_TASKS).run({ tenant_id: tenantId, user_id: userId, code, now }).changes;
+}
+
+export function deleteAppTasks(ctx: SqliteContext, tenantId: string, appId: string): number {
+  return ctx.stmt(sql.DELETE_APP_TASKS).run({ tenant_id: tenantId, app_id: appId }).changes;
+}
