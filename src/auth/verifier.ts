@@ -79,7 +79,7 @@ function bearer(header: string | undefined): string {
 function claim(payload: JWTPayload, name: string, what: string): string {
   const v = payload[name];
   if (typeof v !== 'string' || v === '') throw new AuthError(`the token has no ${what} claim '${name}'`);
-  if (v.length > 256 || /[\u0000-\u001f\u007f]/.test(v)) throw new AuthError(`the token's ${what} claim '${name}' is not a valid id`);
+  if (v.length > 256 || /[\u0000-\u001f\u007f]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(v)) throw new AuthError(`the token's ${what} claim '${name}' is not a valid id`);
   return v;
 }
 

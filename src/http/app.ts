@@ -53,6 +53,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // JSON keys like __proto__ are refused, not merged.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    // Errors the router raises before any route runs still answer the envelope.
+    frameworkErrors: (error, request, reply) => {
+      if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return sendError(reply, request, 'HTTP-404', 'no such resource: the id in the path is too long');
+      return sendError(reply, request, 'HTTP-400', 'the URL is not validly percent-encoded');
+    },
   });
   app.setValidatorCompiler(validatorCompiler);
   // The API speaks JSON only: anything else (Fastify also parses text/plain by default) is a 415.
@@ -86,7 +91,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.get(`${TASKS_PATH}/openapi.json`, { schema: { hide: true } }, async () => app.swagger());
 
   const secret = await deps.store.secret('cursor-hmac');
-  const baseUrl = (request: FastifyRequest): string => config.publicUrl ?? `${request.protocol}://${request.host}`;
+  const baseUrl = (request: FastifyRequest): string => {
+    if (config.publicUrl) return config.publicUrl;
+    // Links are built from the Host header, so only a plain host[:port] may go into them.
+    if (!HOST.test(request.host)) throw new ApiError('HTTP-400', 'the Host header is not a valid host[:port]; set PUBLIC_URL when behind a proxy');
+    return `${request.protocol}://${request.host}`;
+  };
 
   await app.register(async (api) => {
     api.addHook('onRequest', async (request) => {
@@ -97,6 +107,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         throw e;
       }
       request.log = request.log.child({ tenantId: request.principal.tenantId, userId: request.principal.userId });
+    });
+    // Text that is not valid Unicode (a lone surrogate) would be stored changed: refuse it instead.
+    api.addHook('preValidation', async (request) => {
+      const bad = malformedString(request.body, '');
+      if (bad !== undefined) throw new ApiError('HTTP-400', `${bad || 'body'}: is not valid Unicode text (it has an unpaired surrogate)`);
     });
     const rl = config.rateLimit;
     if (rl.enabled) {
@@ -125,6 +140,32 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   methodNotAllowed(app, TASKS_PATH, ['GET', 'HEAD', 'POST']);
   methodNotAllowed(app, `${TASKS_PATH}/:taskId`, ['GET', 'HEAD', 'PUT', 'DELETE']);
   return app;
+}
+
+const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/**
+ * The path of the first string (key or value) in a JSON value that is not well-formed UTF-16.
+ * Iterative, because a 64 KiB body can nest thousands deep.
+ */
+function malformedString(root: unknown, rootPath: string): string | undefined {
+  const stack: Array<[unknown, string]> = [[root, rootPath]];
+  while (stack.length > 0) {
+    const [value, path] = stack.pop()!;
+    if (typeof value === 'string') {
+      if (LONE_SURROGATE.test(value)) return path;
+    } else if (Array.isArray(value)) {
+      for (let i = value.length - 1; i >= 0; i--) stack.push([value[i], `${path}[${i}]`]);
+    } else if (value !== null && typeof value === 'object') {
+      for (const [k, v] of Object.entries(value).reverse()) {
+        const p = path ? `${path}.${k}` : k;
+        if (LONE_SURROGATE.test(k)) return p;
+        stack.push([v, p]);
+      }
+    }
+  }
+  return undefined;
 }
 
 const ALL_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS'] as const;

@@ -44,13 +44,55 @@ export class CursorCodec {
 }
 
 /**
- * The request's URL with its `next`/`prev` replaced by one cursor; every other parameter stays as
- * the client sent it. `base` is `https://host[:port]`.
+ * The request's URL with its `next`/`prev` replaced by one cursor; every other parameter stays
+ * byte for byte as the client sent it (re-encoding could change what the server reads from it).
+ * `base` is `https://host[:port]`.
  */
 export function pageLink(base: string, requestUrl: string, param: 'next' | 'prev', cursor: string): string {
-  const url = new URL(requestUrl, 'http://placeholder');
-  url.searchParams.delete('next');
-  url.searchParams.delete('prev');
-  url.searchParams.set(param, cursor);
-  return `${base}${url.pathname}${url.search}`;
+  const q = requestUrl.indexOf('?');
+  const path = q < 0 ? requestUrl : requestUrl.slice(0, q);
+  const kept = q < 0 ? [] : requestUrl.slice(q + 1).split('&').filter((part) => part !== '' && !/^(next|prev)(=|$)/.test(part));
+  return `${base}${path}?${[...kept, `${param}=${encodeURIComponent(cursor)}`].join('&')}`;
+}
+
+/** A position in page order: items after (or before) an id, the id itself included or not. */
+export type Bound = Cursor;
+
+/** A list read in page order, whatever that order is in the database (ascending ids or descending). */
+export interface KeysetSource<T extends { id: string }> {
+  /** Up to `limit` items in page order: the first ones after the bound, or the last ones before it. */
+  list(bound: Bound | undefined, limit: number): Promise<T[]>;
+  /** Whether any item lies beyond the bound. */
+  any(bound: Bound): Promise<boolean>;
+}
+
+export interface KeysetPage<T> {
+  readonly items: T[];
+  readonly next?: Cursor;
+  readonly prev?: Cursor;
+}
+
+/**
+ * One keyset page and whether pages exist beyond it either way. A forward page reads limit+1 items
+ * to know about a next page and asks the index once whether anything lies before it; a backward
+ * page the other way round. When a cursor's page has been emptied by deletes, the links point back
+ * at the cursor's own position (inclusive), so nothing is skipped.
+ */
+export async function keysetPage<T extends { id: string }>(source: KeysetSource<T>, limit: number, cursor: Cursor | undefined): Promise<KeysetPage<T>> {
+  const backward = cursor?.direction === 'before';
+  const rows = await source.list(cursor, limit + 1);
+  const more = rows.length > limit;
+  const items = backward ? rows.slice(more ? 1 : 0) : rows.slice(0, limit);
+  const first = items[0];
+  const last = items[items.length - 1];
+  if (!first || !last) {
+    // Empty: offer the way back to whatever lies on the other side of the cursor.
+    if (!cursor) return { items };
+    const back: Cursor = { direction: backward ? 'after' : 'before', id: cursor.id, inclusive: !cursor.inclusive };
+    return (await source.any(back)) ? { items, [backward ? 'next' : 'prev']: back } : { items };
+  }
+  const after: Cursor = { direction: 'after', id: last.id, inclusive: false };
+  const before: Cursor = { direction: 'before', id: first.id, inclusive: false };
+  if (backward) return { items, ...(more && { prev: before }), ...((await source.any(after)) && { next: after }) };
+  return { items, ...(more && { next: after }), ...(cursor && (await source.any(before)) && { prev: before }) };
 }

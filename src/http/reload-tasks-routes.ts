@@ -7,11 +7,11 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.js';
 import type { Principal } from '../auth/verifier.js';
-import type { Store, TaskListQuery } from '../store/store.js';
+import type { Store } from '../store/store.js';
 import { newTaskId, TASK_ID } from '../tasks/ids.js';
 import { createTask, TaskError, toJson, updateTask, type Task, type TaskCreate, type TaskPatch } from '../tasks/task.js';
 import { ApiError } from './errors.js';
-import { CursorCodec, pageLink, type Cursor } from './pagination.js';
+import { CursorCodec, keysetPage, pageLink } from './pagination.js';
 import { createTaskBody, errorResponse, listQuery, taskIdParams, taskListResponse, taskResponse, updateTaskBody } from './schemas.js';
 
 export const TASKS_PATH = '/api/v1/reload-tasks';
@@ -81,7 +81,15 @@ export async function reloadTasksRoutes(app: FastifyInstance, o: RoutesOptions):
         appId: q.appId,
         partial: q.partial,
       };
-      const page = await listPage(store, filter, q.limit, cursor);
+      const page = await keysetPage(
+        {
+          // Tasks come oldest first: "after" a cursor is a higher id.
+          list: (b, limit) => store.listTasks({ ...filter, ...(b && { [b.direction]: b.id, inclusive: b.inclusive }), limit }),
+          any: (b) => store.anyTask({ ...filter, [b.direction]: b.id, inclusive: b.inclusive }),
+        },
+        q.limit,
+        cursor,
+      );
       const base = o.baseUrl(request);
       const links: { self: { href: string }; next?: { href: string }; prev?: { href: string } } = { self: { href: `${base}${request.url}` } };
       if (page.next) links.next = { href: pageLink(base, request.url, 'next', cursors.encode(page.next)) };
@@ -158,44 +166,6 @@ export async function reloadTasksRoutes(app: FastifyInstance, o: RoutesOptions):
       return reply.code(204).send();
     },
   );
-}
-
-interface Page {
-  items: Task[];
-  next?: Cursor;
-  prev?: Cursor;
-}
-
-/**
- * One keyset page and whether pages exist beyond it either way. A forward page reads limit+1 rows
- * to know about a next page and asks the index once whether anything lies before it; a backward
- * page the other way round. When a cursor's page has been emptied by deletes, the links point back
- * at the cursor's own position (inclusive), so nothing is skipped.
- */
-async function listPage(store: Store, filter: Omit<TaskListQuery, 'limit'>, limit: number, cursor: Cursor | undefined): Promise<Page> {
-  const backward = cursor?.direction === 'before';
-  const bound = cursor && { [backward ? 'before' : 'after']: cursor.id, inclusive: cursor.inclusive };
-  const rows = await store.listTasks({ ...filter, ...bound, limit: limit + 1 });
-  const more = rows.length > limit;
-  const items = backward ? rows.slice(more ? 1 : 0) : rows.slice(0, limit);
-  const page: Page = { items };
-  const first = items[0];
-  const last = items[items.length - 1];
-  if (!first || !last) {
-    // Empty: offer the way back to whatever lies on the other side of the cursor.
-    if (cursor && (await store.anyTask({ ...filter, [backward ? 'after' : 'before']: cursor.id, inclusive: !cursor.inclusive }))) {
-      page[backward ? 'next' : 'prev'] = { direction: backward ? 'after' : 'before', id: cursor.id, inclusive: !cursor.inclusive };
-    }
-    return page;
-  }
-  if (backward) {
-    if (more) page.prev = { direction: 'before', id: first.id, inclusive: false };
-    if (await store.anyTask({ ...filter, after: last.id })) page.next = { direction: 'after', id: last.id, inclusive: false };
-  } else {
-    if (more) page.next = { direction: 'after', id: last.id, inclusive: false };
-    if (cursor && (await store.anyTask({ ...filter, before: first.id }))) page.prev = { direction: 'before', id: first.id, inclusive: false };
-  }
-  return page;
 }
 
 function asBadRequest<T>(fn: () => T): T {

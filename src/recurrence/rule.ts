@@ -20,7 +20,7 @@ import type { TimeZone } from './zone.js';
  * and a rule that matches once in centuries must not hold a request. Each loop step of a query
  * spends one unit; a query that runs out answers "no further occurrence".
  */
-export const MAX_STEPS_PER_QUERY = 1_000_000;
+export const MAX_STEPS_PER_QUERY = 250_000;
 
 export class BudgetExhausted extends Error {
   constructor() {
@@ -153,6 +153,13 @@ export class CompiledRule {
       if (f === Freq.DAILY && this.setPos) times = selectPositions(times, this.setPos);
       this.times = Int32Array.from(times);
       empty = times.length === 0;
+      // BYSETPOS beyond the largest set a period can have never selects anything (a week has at most
+      // 7 days, a month 31, a year 366): such a rule is empty, not a search to the horizon.
+      if (this.setPos && f !== Freq.DAILY) {
+        const days = f === Freq.YEARLY ? 366 : f === Freq.MONTHLY ? 31 : new Set((byDay ?? []).map((d) => d.weekday)).size || 7;
+        const largest = days * times.length;
+        if (this.setPos.every((p) => Math.abs(p) > largest)) empty = true;
+      }
       this.unit = this.period = this.base = 0;
       this.offsets = new Int32Array(0);
       if (f === Freq.DAILY && this.interval % 7 === 0 && !visitsAWeekday(byDay, byMonth, byMonthDay, parts.byYearDay, startDay)) empty = true;

@@ -117,10 +117,11 @@ async function sendJson(caller: Caller | null, method: Req['method'], url: strin
   return send({ method, url, headers: h, ...(body !== undefined && { payload: body }) });
 }
 
+/** Tokens this file signed by name; anything else shaped like a JWT (a truncated token, say) by its length. */
 function redact(s: string): string {
   let out = s;
   for (const [t, name] of tokenNames) if (out.includes(t)) out = out.split(t).join(name);
-  return out;
+  return out.replace(/[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]*/g, (jwt) => `<JWT-like, ${jwt.length} chars>`);
 }
 
 function clip(s: string, n = 1500): string {
@@ -404,12 +405,13 @@ const recurrenceArb: fc.Arbitrary<string[] | null> = fc.oneof(
   { weight: 1, arbitrary: fc.array(recurrenceLine, { minLength: 90, maxLength: 110 }) },
 );
 
-const loneSurrogates = fc.string({ unit: fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c)), minLength: 1, maxLength: 3 });
+/** One half of a surrogate pair, alone (valid in a JSON string as an escape, not valid UTF-16). */
+const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((c) => String.fromCharCode(c));
 const appIdArb: fc.Arbitrary<string> = fc.oneof(
   { weight: 6, arbitrary: fc.constantFrom('app-1', 'app-2', '5be59decca62aa00097268a4', 'f3b1c2d4-0a1b-4c5d-8e9f-0123456789ab') },
   { weight: 3, arbitrary: fc.string({ minLength: 1, maxLength: 60 }) },
   { weight: 2, arbitrary: fc.string({ unit: 'binary', minLength: 1, maxLength: 20 }) },
-  { weight: 1, arbitrary: fc.tuple(fc.string({ maxLength: 5 }), loneSurrogates).map(([a, b]) => `app${a}${b}`) },
+  { weight: 2, arbitrary: fc.tuple(fc.string({ maxLength: 5 }), loneSurrogate).map(([a, b]) => `app${a}${b}`) },
   { weight: 1, arbitrary: fc.constantFrom(' ', '\t', 'a\u0000b', 'a\nb', '\u202e', '\ufeffapp', 'x'.repeat(256), 'x'.repeat(257), "'; DROP TABLE tasks; --", '%s%n', '${{7*7}}') },
 );
 
@@ -871,7 +873,9 @@ describe('fuzz: the API never answers 5xx and always answers the envelope', () =
           checkAnswer(ex);
           const s = ex.res.statusCode;
           expect(ex, s === 200 || s === 400, 'expected 200 or 400');
-          const pairs = serverPairs(search);
+          // The query as it reached the server: inject() (like any WHATWG URL client) percent-encodes
+          // a few characters (' becomes %27) before sending, so compare with that, not the raw string.
+          const pairs = serverPairs(new URL(url, 'http://localhost').search);
           const keys = pairs.map(([k]) => k);
           if (keys.includes('next') && keys.includes('prev')) expect(ex, s === 400, 'both next and prev: expected 400');
           const limits = pairs.filter(([k]) => k === 'limit').map(([, v]) => v);

@@ -1,0 +1,227 @@
+/**
+ * /api/v1/reloads (the subset of Qlik's Reloads API that goes with reload tasks): the records of
+ * scheduled and manual reloads, reloading an app by hand, and cancelling. The same access rules as
+ * tasks: a user sees their own reloads, a tenant admin all of the tenant's, another tenant's are 404.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Clock } from '../clock.js';
+import type { Principal } from '../auth/verifier.js';
+import { newReloadId, RELOAD_STATUSES, reloadToJson, type Reload, type ReloadStatus } from '../reloads/reload.js';
+import type { Store } from '../store/store.js';
+import { ApiError } from './errors.js';
+import { CursorCodec, keysetPage, pageLink } from './pagination.js';
+import { errorResponse } from './schemas.js';
+
+export const RELOADS_PATH = '/api/v1/reloads';
+const RELOAD_ID = /^[0-9a-f]{24}$/;
+
+export interface ReloadsRoutesOptions {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly cursors: CursorCodec;
+  readonly baseUrl: (request: FastifyRequest) => string;
+  readonly rateLimit: { readonly reads: object | false; readonly writes: object | false };
+  /** A reload was queued (wake the scheduler) or asked to cancel (stop it if it runs here). */
+  readonly onQueued: () => void;
+  readonly onCancel: (id: string) => void;
+}
+
+const href = { type: 'object', properties: { href: { type: 'string' } } } as const;
+export const reloadResponse = {
+  $id: 'Reload',
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    log: { type: 'string' },
+    type: { type: 'string', enum: ['hub', 'external', 'chronos', 'automations', 'data-refresh', 'choreographer'] },
+    appId: { type: 'string' },
+    links: { type: 'object', properties: { self: href } },
+    status: { type: 'string', enum: RELOAD_STATUSES },
+    userId: { type: 'string' },
+    endTime: { type: 'string' },
+    partial: { type: 'boolean' },
+    tenantId: { type: 'string' },
+    errorCode: { type: 'string' },
+    startTime: { type: 'string' },
+    resourceId: { type: 'string' },
+    creationTime: { type: 'string' },
+    errorMessage: { type: 'string' },
+    resourceType: { type: 'string', enum: ['api', 'reload-tasks', 'tasks', 'automate'] },
+    scheduledTime: { type: 'string', description: 'For a scheduled reload, the occurrence it fired for (UTC).' },
+  },
+} as const;
+
+const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse, 429: errorResponse, 500: errorResponse, 503: errorResponse };
+const tags = ['Reloads'];
+const security = [{ bearerAuth: [] }];
+
+interface ListQuery {
+  appId?: string;
+  status?: ReloadStatus;
+  resourceId?: string;
+  partial?: boolean;
+  log?: boolean;
+  limit: number;
+  next?: string;
+  prev?: string;
+  sort?: string;
+  filter?: string;
+}
+
+export async function reloadsRoutes(app: FastifyInstance, o: ReloadsRoutesOptions): Promise<void> {
+  const { store, clock, cursors } = o;
+  const selfHref = (request: FastifyRequest, id: string): string => `${o.baseUrl(request)}${RELOADS_PATH}/${id}`;
+  const principal = (request: FastifyRequest): Principal => request.principal!;
+
+  async function visibleReload(request: FastifyRequest, id: string): Promise<Reload> {
+    const p = principal(request);
+    const reload = RELOAD_ID.test(id) ? await store.getReload(p.tenantId, id) : undefined;
+    if (!reload) throw new ApiError('HTTP-404', `reload '${id.length > 64 ? `${id.slice(0, 61)}...` : id}' not found`);
+    if (reload.userId !== p.userId && !p.admin) throw new ApiError('HTTP-403', `reload '${id}' belongs to another user`);
+    return reload;
+  }
+
+  app.get<{ Querystring: ListQuery }>(
+    RELOADS_PATH,
+    {
+      schema: {
+        summary: 'Finds and returns the reloads that the user has access to.',
+        tags,
+        security,
+        querystring: {
+          type: 'object',
+          properties: {
+            appId: { type: 'string', maxLength: 256 },
+            status: { type: 'string', enum: RELOAD_STATUSES },
+            resourceId: { type: 'string', maxLength: 64, description: 'The reload task the reloads were fired by.' },
+            partial: { type: 'boolean' },
+            log: { type: 'boolean', default: false, description: 'Include the log field.' },
+            limit: { type: 'integer', minimum: 1, maximum: 100, default: 10 },
+            next: { type: 'string', maxLength: 512 },
+            prev: { type: 'string', maxLength: 512 },
+            sort: { type: 'string', enum: ['-creationTime'], description: 'Only newest first is supported.' },
+            filter: { type: 'string', maxLength: 1024, description: 'Not supported: use status, partial and appId.' },
+          },
+        },
+        response: { 200: { type: 'object', properties: { data: { type: 'array', items: reloadResponse }, links: { type: 'object', properties: { self: href, next: href, prev: href } } } }, ...errors },
+      },
+      config: { rateLimit: o.rateLimit.reads },
+    },
+    async (request) => {
+      const p = principal(request);
+      const q = request.query;
+      if (q.filter !== undefined) throw new ApiError('HTTP-400', 'filter: SCIM filters are not supported here; use the status, partial, appId and resourceId parameters');
+      if (q.next !== undefined && q.prev !== undefined) throw new ApiError('HTTP-400', 'next, prev: provide either the next or the prev cursor, not both');
+      const param = q.next !== undefined ? 'next' : 'prev';
+      const text = q.next ?? q.prev;
+      const cursor = text === undefined ? undefined : cursors.decode(text);
+      if (text !== undefined && (!cursor || (param === 'next') !== (cursor.direction === 'after'))) {
+        throw new ApiError('HTTP-400', `${param}: not a ${param} cursor issued by this service`);
+      }
+      const filter = { tenantId: p.tenantId, userId: p.admin ? undefined : p.userId, appId: q.appId, resourceId: q.resourceId, status: q.status, partial: q.partial };
+      const page = await keysetPage(
+        {
+          // Reloads come newest first: "after" a cursor is a lower id.
+          list: (b, limit) => store.listReloads({ ...filter, ...(b && { [b.direction === 'after' ? 'below' : 'above']: b.id, inclusive: b.inclusive }), limit }),
+          any: (b) => store.anyReload({ ...filter, [b.direction === 'after' ? 'below' : 'above']: b.id, inclusive: b.inclusive }),
+        },
+        q.limit,
+        cursor,
+      );
+      const base = o.baseUrl(request);
+      const links: { self: { href: string }; next?: { href: string }; prev?: { href: string } } = { self: { href: `${base}${request.url}` } };
+      if (page.next) links.next = { href: pageLink(base, request.url, 'next', cursors.encode(page.next)) };
+      if (page.prev) links.prev = { href: pageLink(base, request.url, 'prev', cursors.encode(page.prev)) };
+      return { data: page.items.map((r) => reloadToJson(r, selfHref(request, r.id), q.log === true)), links };
+    },
+  );
+
+  app.get<{ Params: { reloadId: string } }>(
+    `${RELOADS_PATH}/:reloadId`,
+    {
+      schema: { summary: 'Finds and returns a reload record.', tags, security, response: { 200: reloadResponse, ...errors } },
+      config: { rateLimit: o.rateLimit.reads },
+    },
+    async (request) => {
+      const reload = await visibleReload(request, request.params.reloadId);
+      return reloadToJson(reload, selfHref(request, reload.id), true);
+    },
+  );
+
+  app.post<{ Body: { appId: string; partial?: boolean } }>(
+    RELOADS_PATH,
+    {
+      schema: {
+        summary: 'Reloads an app specified by an app ID.',
+        tags,
+        security,
+        body: {
+          type: 'object',
+          required: ['appId'],
+          properties: {
+            appId: { type: 'string', minLength: 1, maxLength: 256 },
+            partial: { type: 'boolean' },
+            weight: { type: 'integer', minimum: 1, maximum: 10, description: 'Accepted; reloads run oldest first.' },
+            variables: { type: 'object', maxProperties: 20, additionalProperties: { type: 'string', maxLength: 256 }, description: 'Accepted and not passed on.' },
+          },
+        },
+        response: { 201: reloadResponse, ...errors },
+      },
+      config: { rateLimit: o.rateLimit.writes },
+    },
+    async (request, reply) => {
+      const p = principal(request);
+      const now = clock.now();
+      const reload: Reload = {
+        id: newReloadId(now),
+        tenantId: p.tenantId,
+        userId: p.userId,
+        appId: request.body.appId,
+        partial: request.body.partial ?? false,
+        type: 'external',
+        resourceType: 'api',
+        resourceId: null,
+        scheduledTime: null,
+        status: 'QUEUED',
+        creationTime: now,
+        startTime: null,
+        endTime: null,
+        log: null,
+        errorCode: null,
+        errorMessage: null,
+        executor: null,
+        externalId: null,
+        leaseOwner: null,
+        leaseUntil: null,
+        attempts: 0,
+      };
+      await store.insertReload(reload);
+      o.onQueued();
+      const self = selfHref(request, reload.id);
+      return reply.code(201).header('location', self).send(reloadToJson(reload, self, true));
+    },
+  );
+
+  app.post<{ Params: { reloadId: string } }>(
+    `${RELOADS_PATH}/:reloadId/actions/cancel`,
+    {
+      schema: {
+        summary: 'Cancels a reload that is in progress or has been queued',
+        tags,
+        security,
+        response: { 202: { type: 'object', properties: { status: { type: 'string' } } }, 204: { type: 'null' }, ...errors, 409: errorResponse },
+      },
+      config: { rateLimit: o.rateLimit.writes },
+    },
+    async (request, reply) => {
+      const reload = await visibleReload(request, request.params.reloadId);
+      const status = await store.requestCancel(reload.tenantId, reload.id, clock.now());
+      if (status === 'CANCELED' && reload.status === 'QUEUED') return reply.code(204).send();
+      if (status === 'CANCELING') {
+        o.onCancel(reload.id);
+        return reply.code(202).send({ status });
+      }
+      throw new ApiError('HTTP-409', `reload '${reload.id}' is ${status ?? 'gone'} and cannot be canceled`);
+    },
+  );
+}
