@@ -23,6 +23,7 @@ export function serveCommand(write: (text: string) => void): Command {
           `reload-tasks is listening on ${running.url}`,
           `  data directory: ${config.dataDir}`,
           `  API:            ${running.url}/api/v1/reload-tasks (docs at ${running.url}/docs)`,
+          `  scheduler:      ${!config.scheduler.enabled ? 'off (SCHEDULER_ENABLED=false)' : config.executor.kind === 'simulated' ? `on, with the SIMULATED executor (reloads are not run; each "succeeds" after ${config.executor.durationMs} ms). Set EXECUTOR=qlik-cloud, webhook or command to run real reloads.` : `on, executor ${config.executor.kind}`}`,
           local
             ? `  get a token:    DATA_DIR=${config.dataDir} npx reload-task token --tenant <tenantId> --user <userId> [--admin]`
             : '  tokens:         from your identity provider',
@@ -31,7 +32,7 @@ export function serveCommand(write: (text: string) => void): Command {
       );
       await new Promise<void>((resolve) => {
         const stop = (signal: string): void => {
-          running.app.log.info({ signal }, 'shutting down');
+          running.log.info({ signal }, 'shutting down');
           void running.close().then(resolve);
         };
         process.once('SIGTERM', () => stop('SIGTERM'));

@@ -4,7 +4,7 @@
  * catalogue code; every request has a trace id (from `traceparent` when sent) and one log line;
  * /api routes need a verified bearer token and are rate limited per user per tenant.
  */
-import Fastify, { LogController, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -14,6 +14,8 @@ import { AuthError, type Principal, type Verifier } from '../auth/verifier.js';
 import { StoreUnavailableError, type Store } from '../store/store.js';
 import { ApiError, envelope, ERRORS, type ErrorCode } from './errors.js';
 import { CursorCodec } from './pagination.js';
+import { eventsRoutes, EVENTS_PATH } from './events-routes.js';
+import { reloadsRoutes, RELOADS_PATH } from './reloads-routes.js';
 import { reloadTasksRoutes, TASKS_PATH } from './reload-tasks-routes.js';
 import { traceIdOf } from './trace.js';
 import { describeValidation, validatorCompiler } from './validation.js';
@@ -29,8 +31,17 @@ export interface AppDeps {
   readonly store: Store;
   readonly clock: Clock;
   readonly verify: Verifier;
-  /** pino options, or false for no logs (tests). */
+  /** A pino logger (or pino options), or false for no logs (tests). */
   readonly logger?: boolean | object;
+  /** The scheduler of this process, told about changes so it need not wait for its next look. */
+  readonly scheduler?: SchedulerHooks;
+}
+
+export interface SchedulerHooks {
+  /** Tasks or the reload queue changed. */
+  nudge(): void;
+  /** A reload was marked CANCELING: stop it now if it runs in this process. */
+  cancel(reloadId: string): void;
 }
 
 /** The largest request body accepted (a task is well under 4 KiB). */
@@ -38,8 +49,10 @@ export const BODY_LIMIT = 64 * 1024;
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const { config } = deps;
+  const logger = deps.logger ?? false;
   const app = Fastify({
-    logger: deps.logger ?? false,
+    // A ready pino instance is passed as loggerInstance, options as logger.
+    ...(isLogger(logger) ? { loggerInstance: logger as FastifyBaseLogger } : { logger }),
     genReqId: (req) => traceIdOf(req.headers.traceparent),
     // Fastify's own two lines per request are replaced by ours (onResponse below).
     logController: new LogController({ requestIdLogLabel: 'traceId', disableRequestLogging: true }),
@@ -128,18 +141,34 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
     const tier = (max: number, name: string): object | false =>
       rl.enabled ? { max, timeWindow: 60_000, keyGenerator: (r: FastifyRequest) => `${name}\u0000${r.principal?.tenantId}\u0000${r.principal?.userId}` } : false;
-    await api.register(reloadTasksRoutes, {
+    const cursors = new CursorCodec(secret);
+    const rateLimits = { reads: tier(rl.readsPerMinute, 'read'), writes: tier(rl.writesPerMinute, 'write') };
+    const nudge = (): void => deps.scheduler?.nudge();
+    await api.register(reloadTasksRoutes, { store: deps.store, clock: deps.clock, cursors, baseUrl, rateLimit: rateLimits, onChanged: nudge });
+    await api.register(reloadsRoutes, {
       store: deps.store,
       clock: deps.clock,
-      cursors: new CursorCodec(secret),
+      cursors,
       baseUrl,
-      rateLimit: { reads: tier(rl.readsPerMinute, 'read'), writes: tier(rl.writesPerMinute, 'write') },
+      rateLimit: rateLimits,
+      onQueued: nudge,
+      onCancel: (id) => deps.scheduler?.cancel(id),
     });
+    await api.register(eventsRoutes, { store: deps.store, clock: deps.clock, rateLimit: rateLimits.writes, onQueued: nudge });
   });
 
   methodNotAllowed(app, TASKS_PATH, ['GET', 'HEAD', 'POST']);
   methodNotAllowed(app, `${TASKS_PATH}/:taskId`, ['GET', 'HEAD', 'PUT', 'DELETE']);
+  methodNotAllowed(app, `${TASKS_PATH}/:taskId/occurrences`, ['GET', 'HEAD']);
+  methodNotAllowed(app, RELOADS_PATH, ['GET', 'HEAD', 'POST']);
+  methodNotAllowed(app, `${RELOADS_PATH}/:reloadId`, ['GET', 'HEAD']);
+  methodNotAllowed(app, `${RELOADS_PATH}/:reloadId/actions/cancel`, ['POST']);
+  methodNotAllowed(app, EVENTS_PATH, ['POST']);
   return app;
+}
+
+function isLogger(value: unknown): value is import('pino').Logger {
+  return typeof value === 'object' && value !== null && typeof (value as { child?: unknown }).child === 'function';
 }
 
 const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;

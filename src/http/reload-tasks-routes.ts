@@ -9,7 +9,7 @@ import type { Clock } from '../clock.js';
 import type { Principal } from '../auth/verifier.js';
 import type { Store } from '../store/store.js';
 import { newTaskId, TASK_ID } from '../tasks/ids.js';
-import { createTask, TaskError, toJson, updateTask, type Task, type TaskCreate, type TaskPatch } from '../tasks/task.js';
+import { createTask, TaskError, toJson, updateTask, utc, type Task, type TaskCreate, type TaskPatch } from '../tasks/task.js';
 import { ApiError } from './errors.js';
 import { CursorCodec, keysetPage, pageLink } from './pagination.js';
 import { createTaskBody, errorResponse, listQuery, taskIdParams, taskListResponse, taskResponse, updateTaskBody } from './schemas.js';
@@ -23,6 +23,8 @@ export interface RoutesOptions {
   /** `https://host[:port]` of absolute links for a request. */
   readonly baseUrl: (request: FastifyRequest) => string;
   readonly rateLimit: { readonly reads: object | false; readonly writes: object | false };
+  /** A task was created, changed or deleted (the scheduler looks again). */
+  readonly onChanged: () => void;
 }
 
 interface ListQuery {
@@ -114,6 +116,7 @@ export async function reloadTasksRoutes(app: FastifyInstance, o: RoutesOptions):
       const now = clock.now();
       const task = asBadRequest(() => createTask(request.body, newTaskId(now), principal(request), now));
       await store.insertTask(task);
+      o.onChanged();
       const href = selfHref(request, task.id);
       return reply.code(201).header('location', href).send(toJson(task, href));
     },
@@ -148,7 +151,10 @@ export async function reloadTasksRoutes(app: FastifyInstance, o: RoutesOptions):
       for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
         const task = await visibleTask(request, request.params.taskId);
         const updated = asBadRequest(() => updateTask(task, request.body, clock.now()));
-        if (await store.updateTask(updated)) return toJson(updated, selfHref(request, updated.id));
+        if (await store.updateTask(updated)) {
+          o.onChanged();
+          return toJson(updated, selfHref(request, updated.id));
+        }
       }
       throw new ApiError('HTTP-409', `reload task '${request.params.taskId}' was changed by other requests meanwhile; try again`);
     },
@@ -163,7 +169,54 @@ export async function reloadTasksRoutes(app: FastifyInstance, o: RoutesOptions):
     async (request, reply: FastifyReply) => {
       const task = await visibleTask(request, request.params.taskId);
       if (!(await store.deleteTask(task.tenantId, task.id))) throw new ApiError('HTTP-404', `reload task '${task.id}' not found`);
+      o.onChanged();
       return reply.code(204).send();
+    },
+  );
+
+  app.get<{ Params: { taskId: string }; Querystring: { limit: number; before?: string } }>(
+    `${TASKS_PATH}/:taskId/occurrences`,
+    {
+      schema: {
+        summary: "The task's history: every occurrence recorded (fired, missed or skipped), newest first. An addition to Qlik's API.",
+        tags,
+        security,
+        params: taskIdParams,
+        querystring: {
+          type: 'object',
+          properties: {
+            limit: { type: 'integer', minimum: 1, maximum: 1000, default: 100 },
+            before: { type: 'string', maxLength: 64, description: 'Only occurrences before this instant (UTC), for paging back.' },
+          },
+        },
+        response: {
+          200: {
+            type: 'object',
+            properties: {
+              data: {
+                type: 'array',
+                items: {
+                  type: 'object',
+                  properties: { scheduledTime: { type: 'string' }, outcome: { type: 'string', enum: ['fired', 'missed', 'skipped'] }, reloadId: { type: 'string' }, recordedTime: { type: 'string' } },
+                },
+              },
+              missedCount: { type: 'integer', description: 'Occurrences recorded as missed, in total.' },
+            },
+          },
+          ...errors,
+        },
+      },
+      config: { rateLimit: o.rateLimit.reads },
+    },
+    async (request) => {
+      const task = await visibleTask(request, request.params.taskId);
+      const before = request.query.before === undefined ? undefined : Date.parse(request.query.before);
+      if (before !== undefined && Number.isNaN(before)) throw new ApiError('HTTP-400', `before: '${request.query.before}' is not an RFC 3339 instant`);
+      const records = await store.listOccurrences(task.tenantId, task.id, request.query.limit, before);
+      return {
+        data: records.map((r) => ({ scheduledTime: utc(r.nominalTime), outcome: r.outcome, ...(r.reloadId && { reloadId: r.reloadId }), recordedTime: new Date(r.recordedAt).toISOString() })),
+        missedCount: task.missedCount,
+      };
     },
   );
 }

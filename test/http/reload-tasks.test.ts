@@ -282,7 +282,15 @@ describe('routes, methods and envelopes', () => {
     assert.equal(doc.statusCode, 200);
     const openapi = doc.json();
     assert.equal(openapi.openapi, '3.1.0');
-    assert.deepEqual(Object.keys(openapi.paths).sort(), ['/api/v1/reload-tasks', '/api/v1/reload-tasks/{taskId}']);
+    assert.deepEqual(Object.keys(openapi.paths).sort(), [
+      '/api/v1/events',
+      '/api/v1/reload-tasks',
+      '/api/v1/reload-tasks/{taskId}',
+      '/api/v1/reload-tasks/{taskId}/occurrences',
+      '/api/v1/reloads',
+      '/api/v1/reloads/{reloadId}',
+      '/api/v1/reloads/{reloadId}/actions/cancel',
+    ]);
     assert.deepEqual(Object.keys(openapi.paths['/api/v1/reload-tasks/{taskId}']).sort(), ['delete', 'get', 'put']);
     assert.deepEqual(openapi.paths['/api/v1/reload-tasks'].post.requestBody.content['application/json'].schema.required, ['appId', 'timeZone']);
     const page = await api.app.inject({ method: 'GET', url: '/docs' });

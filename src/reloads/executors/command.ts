@@ -5,7 +5,8 @@
  * The command gets the service's environment plus
  *   RELOAD_ID, APP_ID, PARTIAL ("true"/"false"), TENANT_ID, USER_ID,
  *   TASK_ID (empty for a manual reload), SCHEDULED_TIME (ISO 8601 UTC, empty for a manual reload).
- * The last 8 KiB of its stdout and of its stderr go into the reload's log, labelled.
+ * The last 7.5 KiB of its stdout and of its stderr go into the reload's log, labelled (both
+ * together fit the 16 KiB a reload's log keeps).
  *
  * It runs in a process group of its own (`detached`), so a cancel, a timeout or a shutdown stops
  * the command and everything it started: SIGTERM to the group, then SIGKILL if anything of it is
@@ -18,14 +19,14 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import type { ExecutorConfig } from '../../config.js';
 import { ReloadAborted, type AbortCause, type ExecutionContext, type ExecutionResult, type Executor, type ReloadJob } from '../executor.js';
-import { boundedLog } from '../reload.js';
+import { boundedLog, MAX_LOG } from '../reload.js';
 
 export type CommandConfig = Extract<ExecutorConfig, { kind: 'command' }>;
 
 export interface CommandOptions {
   /** The shell; `/bin/sh` by default. */
   readonly shell?: string;
-  /** How much of stdout, and of stderr, is kept (their tails). Default 8 KiB each. */
+  /** How much of stdout, and of stderr, is kept (their tails). Default 7.5 KiB each. */
   readonly maxStreamBytes?: number;
   /** After SIGTERM, how long (on the context's clock) before SIGKILL. Default 5 s. */
   readonly killGraceMs?: number;
@@ -35,6 +36,9 @@ export interface CommandOptions {
    */
   readonly pipeGraceMs?: number;
 }
+
+/** Both tails, their labels and the closing line fit in a reload's log. */
+const DEFAULT_STREAM_BYTES = Math.floor((MAX_LOG - 1024) / 2);
 
 export const LOST_MESSAGE = 'the service restarted while the command was running; its outcome is unknown';
 
@@ -83,7 +87,7 @@ export class CommandExecutor implements Executor {
     options: CommandOptions = {},
   ) {
     this.shell = options.shell ?? '/bin/sh';
-    this.maxStreamBytes = options.maxStreamBytes ?? 8192;
+    this.maxStreamBytes = options.maxStreamBytes ?? DEFAULT_STREAM_BYTES;
     this.killGraceMs = options.killGraceMs ?? 5_000;
     this.pipeGraceMs = options.pipeGraceMs ?? 1_000;
   }

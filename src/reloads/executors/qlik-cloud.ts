@@ -292,7 +292,11 @@ export class QlikCloudExecutor implements Executor {
     return { kind: 'final', result };
   }
 
-  /** Polls the reload until its status is final, riding out 429, 5xx and connection errors. */
+  /**
+   * Polls the reload until its status is final, riding out 429, 5xx and connection errors for as
+   * long as they last (the reload goes on at Qlik meanwhile; the run's time limit bounds the wait).
+   * A 404 a few times running, or another 4xx, ends it FAILED.
+   */
   private async follow(id: string, ctx: ExecutionContext, pollFirst: boolean): Promise<ExecutionResult> {
     const path = `/api/v1/reloads/${encodeURIComponent(id)}`;
     let failures = 0;

@@ -1,0 +1,119 @@
+/**
+ * POST /api/v1/events (tenant admins only): CloudEvents-style notifications from the platform that
+ * change what the scheduler does. The event types, their data and effects are in docs/events.md.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Clock } from '../clock.js';
+import { newReloadId, type Reload } from '../reloads/reload.js';
+import type { Store } from '../store/store.js';
+import { ApiError } from './errors.js';
+import { errorResponse } from './schemas.js';
+
+export const EVENTS_PATH = '/api/v1/events';
+
+export const EVENT_TYPES = ['com.qlik.v1.app.data.updated', 'com.qlik.v1.app.deleted', 'com.qlik.v1.user.deleted', 'com.qlik.v1.user.disabled'] as const;
+type EventType = (typeof EVENT_TYPES)[number];
+
+interface EventBody {
+  specversion?: string;
+  id?: string;
+  source?: string;
+  type: EventType;
+  time?: string;
+  data: { appId?: string; userId?: string };
+}
+
+export interface EventsRoutesOptions {
+  readonly store: Store;
+  readonly clock: Clock;
+  readonly rateLimit: object | false;
+  readonly onQueued: () => void;
+}
+
+export async function eventsRoutes(app: FastifyInstance, o: EventsRoutesOptions): Promise<void> {
+  app.post<{ Body: EventBody }>(
+    EVENTS_PATH,
+    {
+      schema: {
+        summary: 'Tells the service about app and user changes (tenant admins only).',
+        tags: ['Events'],
+        security: [{ bearerAuth: [] }],
+        body: {
+          type: 'object',
+          required: ['type', 'data'],
+          properties: {
+            specversion: { type: 'string', maxLength: 16 },
+            id: { type: 'string', maxLength: 256 },
+            source: { type: 'string', maxLength: 1024 },
+            type: { type: 'string', enum: EVENT_TYPES },
+            time: { type: 'string', maxLength: 64 },
+            data: {
+              type: 'object',
+              properties: { appId: { type: 'string', minLength: 1, maxLength: 256 }, userId: { type: 'string', minLength: 1, maxLength: 256 } },
+            },
+          },
+        },
+        response: {
+          202: { type: 'object', properties: { type: { type: 'string' }, reloads: { type: 'array', items: { type: 'string' } }, tasks: { type: 'integer' } } },
+          400: errorResponse,
+          401: errorResponse,
+          403: errorResponse,
+        },
+      },
+      config: { rateLimit: o.rateLimit },
+    },
+    async (request, reply) => {
+      const p = request.principal!;
+      if (!p.admin) throw new ApiError('HTTP-403', 'events can only be sent by a tenant admin');
+      const { type, data } = request.body;
+      const need = (field: 'appId' | 'userId'): string => {
+        const v = data[field];
+        if (v === undefined) throw new ApiError('HTTP-400', `data.${field}: is required for ${type}`);
+        return v;
+      };
+      const now = o.clock.now();
+      switch (type) {
+        case 'com.qlik.v1.app.data.updated': {
+          const tasks = await o.store.autoReloadTasks(p.tenantId, need('appId'));
+          const ids: string[] = [];
+          for (const task of tasks) {
+            const reload: Reload = {
+              id: newReloadId(now),
+              tenantId: task.tenantId,
+              userId: task.userId,
+              appId: task.appId,
+              partial: task.autoReloadPartial,
+              type: 'data-refresh',
+              resourceType: 'reload-tasks',
+              resourceId: task.id,
+              scheduledTime: null,
+              status: 'QUEUED',
+              creationTime: now,
+              startTime: null,
+              endTime: null,
+              log: null,
+              errorCode: null,
+              errorMessage: null,
+              executor: null,
+              externalId: null,
+              leaseOwner: null,
+              leaseUntil: null,
+              attempts: 0,
+            };
+            await o.store.insertReload(reload);
+            ids.push(reload.id);
+          }
+          if (ids.length > 0) o.onQueued();
+          return reply.code(202).send({ type, reloads: ids, tasks: tasks.length });
+        }
+        case 'com.qlik.v1.app.deleted':
+          return reply.code(202).send({ type, tasks: await o.store.deleteAppTasks(p.tenantId, need('appId')) });
+        case 'com.qlik.v1.user.deleted':
+        case 'com.qlik.v1.user.disabled': {
+          const code = type === 'com.qlik.v1.user.deleted' ? 'OWNER-DELETED' : 'OWNER-DISABLED';
+          return reply.code(202).send({ type, tasks: await o.store.disableUserTasks(p.tenantId, need('userId'), code, now) });
+        }
+      }
+    },
+  );
+}

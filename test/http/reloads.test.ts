@@ -1,0 +1,156 @@
+// /api/v1/reloads, /api/v1/events and a task's occurrences, through app.inject().
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { SimulatedExecutor } from '../../src/reloads/executors/simulated.js';
+import { Scheduler } from '../../src/scheduler/scheduler.js';
+import { createTestApi, errorOf, type TestApi } from '../helpers/api.js';
+import { quiet } from '../helpers/scheduler.js';
+
+let api: TestApi;
+before(async () => {
+  api = await createTestApi();
+});
+after(() => api.close());
+
+const reload = async (body: object, as?: string | [string, string]) => {
+  const res = await api.call('POST', '/api/v1/reloads', { body, ...(as && { as }) });
+  assert.equal(res.statusCode, 201, res.body);
+  return res.json();
+};
+
+describe('POST and GET /api/v1/reloads', () => {
+  it('queues a manual reload of an app and returns its record', async () => {
+    const r = await reload({ appId: 'app-m', partial: true });
+    assert.match(r.id, /^[0-9a-f]{24}$/);
+    assert.equal(r.status, 'QUEUED');
+    assert.equal(r.type, 'external');
+    assert.equal(r.resourceType, 'api');
+    assert.equal(r.partial, true);
+    assert.equal(r.userId, 'alice');
+    assert.equal(r.tenantId, 'acme');
+    assert.equal(r.creationTime, new Date(api.clock.now()).toISOString());
+    assert.equal(r.links.self.href, `http://localhost:80/api/v1/reloads/${r.id}`);
+    const got = await api.call('GET', `/api/v1/reloads/${r.id}`);
+    assert.equal(got.statusCode, 200);
+    assert.deepEqual(got.json(), r);
+  });
+
+  it('403 for another user, 404 for another tenant, 400 for a missing appId', async () => {
+    const r = await reload({ appId: 'app-m' });
+    assert.equal((await api.call('GET', `/api/v1/reloads/${r.id}`, { as: 'bob' })).statusCode, 403);
+    assert.equal((await api.call('GET', `/api/v1/reloads/${r.id}`, { as: 'root', admin: true })).statusCode, 200);
+    assert.equal((await api.call('GET', `/api/v1/reloads/${r.id}`, { as: ['globex', 'alice'], admin: true })).statusCode, 404);
+    const bad = await api.call('POST', '/api/v1/reloads', { body: { partial: true } });
+    assert.equal(errorOf(bad).detail, 'appId: is required');
+  });
+
+  it('lists newest first with filters, optional logs and pages', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 5; i++) {
+      api.clock.advance(1000);
+      ids.push((await reload({ appId: 'app-list', partial: i % 2 === 0 })).id);
+    }
+    const page = (await api.call('GET', '/api/v1/reloads?appId=app-list&limit=2')).json();
+    assert.deepEqual(page.data.map((r: { id: string }) => r.id), [ids[4], ids[3]]);
+    const page2 = (await api.call('GET', new URL(page.links.next.href).pathname + new URL(page.links.next.href).search)).json();
+    assert.deepEqual(page2.data.map((r: { id: string }) => r.id), [ids[2], ids[1]]);
+    assert.ok(page2.links.prev);
+    const partial = (await api.call('GET', '/api/v1/reloads?appId=app-list&partial=true&limit=10')).json();
+    assert.equal(partial.data.length, 3);
+    const queued = (await api.call('GET', '/api/v1/reloads?appId=app-list&status=QUEUED')).json();
+    assert.equal(queued.data.length, 5);
+    assert.equal((await api.call('GET', '/api/v1/reloads?appId=app-list&status=SUCCEEDED')).json().data.length, 0);
+    assert.equal(errorOf(await api.call('GET', '/api/v1/reloads?status=DONE')).code, 'HTTP-400');
+    assert.match(errorOf(await api.call('GET', '/api/v1/reloads?filter=status%20eq%20%22FAILED%22')).detail, /^filter: SCIM filters are not supported/);
+    assert.equal((await api.call('GET', '/api/v1/reloads?appId=app-list', { as: 'bob' })).json().data.length, 0);
+  });
+
+  it('cancels: a queued reload at once (204), a running one asynchronously (202), a final one not (409)', async () => {
+    const queued = await reload({ appId: 'app-c' });
+    assert.equal((await api.call('POST', `/api/v1/reloads/${queued.id}/actions/cancel`)).statusCode, 204);
+    assert.equal((await api.call('GET', `/api/v1/reloads/${queued.id}`)).json().status, 'CANCELED');
+    const again = await api.call('POST', `/api/v1/reloads/${queued.id}/actions/cancel`);
+    assert.equal(again.statusCode, 409);
+    assert.equal(errorOf(again).detail, `reload '${queued.id}' is CANCELED and cannot be canceled`);
+
+    const running = await reload({ appId: 'app-c' });
+    const started = await api.store.claimQueued(api.clock.now(), 'me', api.clock.now() + 30_000, 'simulated', { global: 1000, perTenant: 1000, batch: 1000 });
+    assert.ok(started.some((r) => r.id === running.id));
+    const res = await api.call('POST', `/api/v1/reloads/${running.id}/actions/cancel`);
+    assert.equal(res.statusCode, 202);
+    assert.deepEqual(res.json(), { status: 'CANCELING' });
+    assert.equal((await api.call('POST', `/api/v1/reloads/${running.id}/actions/cancel`, { as: 'bob' })).statusCode, 403);
+  });
+});
+
+describe('POST /api/v1/events', () => {
+  it('is for tenant admins only', async () => {
+    const res = await api.call('POST', '/api/v1/events', { body: { type: 'com.qlik.v1.app.deleted', data: { appId: 'x' } } });
+    assert.equal(res.statusCode, 403);
+  });
+
+  it('app data updated: reloads the app through its autoReload tasks', async () => {
+    const auto = (await api.call('POST', '/api/v1/reload-tasks', { body: { appId: 'app-e', timeZone: 'UTC', autoReload: true, autoReloadPartial: true } })).json();
+    await api.call('POST', '/api/v1/reload-tasks', { body: { appId: 'app-e', timeZone: 'UTC', autoReload: false } });
+    const res = await api.call('POST', '/api/v1/events', { as: 'root', admin: true, body: { specversion: '1.0', id: 'e1', source: 'qlik', type: 'com.qlik.v1.app.data.updated', data: { appId: 'app-e' } } });
+    assert.equal(res.statusCode, 202);
+    const body = res.json();
+    assert.equal(body.tasks, 1);
+    const r = (await api.call('GET', `/api/v1/reloads/${body.reloads[0]}`)).json();
+    assert.equal(r.type, 'data-refresh');
+    assert.equal(r.resourceId, auto.id);
+    assert.equal(r.partial, true);
+    assert.equal(r.userId, 'alice');
+    const missing = await api.call('POST', '/api/v1/events', { as: 'root', admin: true, body: { type: 'com.qlik.v1.app.data.updated', data: {} } });
+    assert.equal(errorOf(missing).detail, 'data.appId: is required for com.qlik.v1.app.data.updated');
+  });
+
+  it('user deleted or disabled: their tasks are disabled with the reason; app deleted: its tasks go', async () => {
+    const t1 = (await api.call('POST', '/api/v1/reload-tasks', { as: 'dan', body: { appId: 'app-u', timeZone: 'UTC', startDateTime: '2030-01-01T00:00:00' } })).json();
+    const t2 = (await api.call('POST', '/api/v1/reload-tasks', { as: 'eve', body: { appId: 'app-u', timeZone: 'UTC', startDateTime: '2030-01-01T00:00:00' } })).json();
+    const del = await api.call('POST', '/api/v1/events', { as: 'root', admin: true, body: { type: 'com.qlik.v1.user.deleted', data: { userId: 'dan' } } });
+    assert.equal(del.json().tasks, 1);
+    const d = (await api.call('GET', `/api/v1/reload-tasks/${t1.id}`, { as: 'dan' })).json();
+    assert.equal(d.state, 'Disabled');
+    assert.equal(d.disabledCode, 'OWNER-DELETED');
+    assert.equal(d.nextExecutionTime, undefined);
+    await api.call('POST', '/api/v1/events', { as: 'root', admin: true, body: { type: 'com.qlik.v1.user.disabled', data: { userId: 'eve' } } });
+    assert.equal((await api.call('GET', `/api/v1/reload-tasks/${t2.id}`, { as: 'eve' })).json().disabledCode, 'OWNER-DISABLED');
+    // Another tenant's admin reaches nothing here.
+    const other = await api.call('POST', '/api/v1/events', { as: ['globex', 'root'], admin: true, body: { type: 'com.qlik.v1.app.deleted', data: { appId: 'app-u' } } });
+    assert.equal(other.json().tasks, 0);
+    const gone = await api.call('POST', '/api/v1/events', { as: 'root', admin: true, body: { type: 'com.qlik.v1.app.deleted', data: { appId: 'app-u' } } });
+    assert.equal(gone.json().tasks, 2);
+    assert.equal((await api.call('GET', `/api/v1/reload-tasks/${t1.id}`, { as: 'dan' })).statusCode, 404);
+  });
+});
+
+describe('GET /api/v1/reload-tasks/{taskId}/occurrences', () => {
+  it('shows every recorded occurrence with its outcome, and the missed count', async () => {
+    const t = (await api.call('POST', '/api/v1/reload-tasks', { body: { appId: 'app-h', timeZone: 'UTC', startDateTime: '2026-12-01T12:00:00', recurrence: ['FREQ=HOURLY;BYMINUTE=30'] } })).json();
+    const scheduler = new Scheduler(api.store, new SimulatedExecutor({ durationMs: 0, failureRate: 0 }), api.clock, quiet, api.config.scheduler, 'test');
+    api.clock.set(Date.parse('2026-12-01T15:45:00Z')); // 12:30, 13:30, 14:30 and 15:30 were due
+    await scheduler.tick();
+    await scheduler.dispatcher.idle();
+    const res = (await api.call('GET', `/api/v1/reload-tasks/${t.id}/occurrences`)).json();
+    assert.equal(res.missedCount, 3);
+    assert.deepEqual(
+      res.data.map((o: { scheduledTime: string; outcome: string }) => [o.scheduledTime, o.outcome]),
+      [
+        ['2026-12-01T15:30:00Z', 'fired'],
+        ['2026-12-01T14:30:00Z', 'missed'],
+        ['2026-12-01T13:30:00Z', 'missed'],
+        ['2026-12-01T12:30:00Z', 'missed'],
+      ],
+    );
+    const r = (await api.call('GET', `/api/v1/reloads/${res.data[0].reloadId}`)).json();
+    assert.equal(r.status, 'SUCCEEDED');
+    assert.equal(r.scheduledTime, '2026-12-01T15:30:00Z');
+    const task = (await api.call('GET', `/api/v1/reload-tasks/${t.id}`)).json();
+    assert.equal(task.lastExecutionTime, '2026-12-01T15:30:00Z');
+    assert.equal(task.nextExecutionTime, '2026-12-01T16:30:00Z');
+    assert.equal((await api.call('GET', `/api/v1/reload-tasks/${t.id}/occurrences`, { as: 'bob' })).statusCode, 403);
+    const older = (await api.call('GET', `/api/v1/reload-tasks/${t.id}/occurrences?before=2026-12-01T14:00:00Z&limit=1`)).json();
+    assert.deepEqual(older.data.map((o: { scheduledTime: string }) => o.scheduledTime), ['2026-12-01T13:30:00Z']);
+  });
+});

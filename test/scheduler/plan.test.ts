@@ -1,0 +1,66 @@
+// planFirings, the pure decision of what fires: on time, missed, skipped, and where the task goes.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { compileSchedule } from '../../src/recurrence/index.js';
+import { planFirings, type PlanPolicy } from '../../src/scheduler/plan.js';
+
+const hourly = compileSchedule({ timeZone: 'UTC', startDateTime: '2027-01-01T00:00:00', recurrence: ['FREQ=HOURLY'] });
+const H = 3_600_000;
+const t0 = Date.parse('2027-01-01T01:00:00Z');
+const policy = (over: Partial<PlanPolicy> = {}): PlanPolicy => ({ misfire: 'once', graceMs: 60_000, catchUpWindowMs: 24 * H, overlap: 'skip', maxPerPass: 1000, ...over });
+const outcomes = (p: ReturnType<typeof planFirings>) => p.occurrences.map((o) => o.outcome);
+
+describe('planFirings', () => {
+  it('an on-time occurrence fires and the next is the one after now', () => {
+    const p = planFirings(t0, hourly, t0 + 500, false, policy());
+    assert.deepEqual(outcomes(p), ['fired']);
+    assert.equal(p.next, t0 + H);
+  });
+
+  it('the overlap policy decides for an active reload', () => {
+    assert.deepEqual(outcomes(planFirings(t0, hourly, t0, true, policy())), ['skipped']);
+    assert.deepEqual(outcomes(planFirings(t0, hourly, t0, true, policy({ overlap: 'queue' }))), ['fired']);
+  });
+
+  it('once: fires nothing old when something is on time', () => {
+    const p = planFirings(t0, hourly, t0 + 3 * H + 1000, false, policy());
+    assert.deepEqual(outcomes(p), ['missed', 'missed', 'missed', 'fired']);
+  });
+
+  it('once: a backlog longer than one pass is only recorded until its last pass', () => {
+    const first = planFirings(t0, hourly, t0 + 10 * H + 30 * 60_000, false, policy({ maxPerPass: 4 }));
+    assert.deepEqual(outcomes(first), ['missed', 'missed', 'missed', 'missed']);
+    assert.equal(first.next, t0 + 4 * H);
+    const last = planFirings(t0 + 8 * H, hourly, t0 + 10 * H + 30 * 60_000, false, policy({ maxPerPass: 4 }));
+    assert.deepEqual(outcomes(last), ['missed', 'missed', 'fired']);
+    assert.equal(last.next, t0 + 11 * H);
+  });
+
+  it('next is null when the schedule has nothing after now', () => {
+    const once = compileSchedule({ timeZone: 'UTC', startDateTime: '2027-01-01T01:00:00' });
+    assert.equal(planFirings(t0, once, t0, false, policy()).next, null);
+  });
+
+  it('every due occurrence is handled exactly once, in order, whatever the policy', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 48 * 60 }),
+        fc.constantFrom('once' as const, 'skip' as const, 'all' as const),
+        fc.constantFrom('skip' as const, 'queue' as const),
+        fc.boolean(),
+        (lateMinutes, misfire, overlap, active) => {
+          const now = t0 + lateMinutes * 60_000;
+          const p = planFirings(t0, hourly, now, active, policy({ misfire, overlap }));
+          const due = [t0, ...hourly.between(t0, now)];
+          assert.deepEqual(p.occurrences.map((o) => o.nominal), due);
+          assert.equal(p.next, hourly.next(now));
+          const fired = p.occurrences.filter((o) => o.outcome === 'fired').length;
+          if (misfire === 'skip') assert.ok(p.occurrences.filter((o) => now - o.nominal > 60_000).every((o) => o.outcome === 'missed'));
+          if (overlap === 'skip') assert.ok(fired <= (active ? 0 : 1));
+          if (misfire === 'once' && overlap === 'queue') assert.ok(fired >= 1);
+        },
+      ),
+    );
+  });
+});
