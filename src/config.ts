@@ -39,6 +39,8 @@ export interface SchedulerConfig {
   readonly retentionMs: number;
   /** On SIGTERM, how long running reloads may take to finish before they are handed off. */
   readonly shutdownGraceMs: number;
+  /** How long a running reload's claim holds without renewal; after a crash, its reload resumes this much later. */
+  readonly leaseMs: number;
 }
 
 export type ExecutorConfig =
@@ -195,6 +197,7 @@ export function loadConfig(env: Env = process.env): Config {
       maxConsecutiveFailures: int('MAX_CONSECUTIVE_FAILURES', 5, 1, 1000),
       retentionMs: int('RELOAD_RETENTION_DAYS', 90, 1, 3650) * 86_400_000,
       shutdownGraceMs: int('SHUTDOWN_GRACE_SECONDS', 10, 0, 3600) * 1000,
+      leaseMs: int('RELOAD_LEASE_SECONDS', 30, 1, 3600) * 1000,
     }),
     executor: Object.freeze(executor),
   });

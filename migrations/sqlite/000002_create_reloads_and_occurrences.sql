@@ -49,8 +49,11 @@ CREATE INDEX reloads_by_user ON reloads (tenant_id, user_id, id);
 CREATE INDEX reloads_by_app ON reloads (tenant_id, app_id, id);
 CREATE INDEX reloads_by_resource ON reloads (tenant_id, resource_id, id);
 CREATE INDEX reloads_by_status ON reloads (tenant_id, status, id);
--- The dispatcher's queue and the reloads in flight (partial: finished reloads are the bulk).
-CREATE INDEX reloads_active ON reloads (status, id) WHERE status IN ('QUEUED', 'RELOADING', 'CANCELING');
-CREATE INDEX reloads_active_by_task ON reloads (resource_id) WHERE status IN ('QUEUED', 'RELOADING', 'CANCELING');
+-- The dispatcher's queue (oldest first), the reloads in flight, and "is a reload of this task
+-- active?". Not partial indexes: SQLite cannot prove that status = 'QUEUED' implies a partial index's
+-- IN list, and would scan the whole table instead; a seek on status costs the same however many
+-- finished reloads the table holds.
+CREATE INDEX reloads_by_status_id ON reloads (status, id);
+CREATE INDEX reloads_by_task_status ON reloads (resource_id, status);
 -- Retention prunes by age.
 CREATE INDEX reloads_by_end ON reloads (end_time) WHERE end_time IS NOT NULL;

@@ -32,9 +32,14 @@ interface Run {
   readonly done: Promise<void>;
 }
 
+/** Lets timers, I/O and signals in between long runs of promise work. */
+export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
 export class Dispatcher {
   private readonly runs = new Map<string, Run>();
   private stopping = false;
+  /** Outcomes waiting to be recorded together (one transaction, one commit, for a burst of them). */
+  private pending: Array<{ reload: Reload; result: FinishResult; done: () => void; failed: (e: unknown) => void }> = [];
 
   constructor(
     private readonly store: Store,
@@ -69,7 +74,7 @@ export class Dispatcher {
   async recover(): Promise<number> {
     if (this.stopping) return 0;
     const now = this.clock.now();
-    const taken = await this.store.takeExpiredLeases(now, this.options.owner, now + this.options.leaseMs, 100);
+    const taken = await this.store.takeExpiredLeases(now, this.options.owner, now + this.options.leaseMs, 1000);
     for (const reload of taken) {
       if (this.runs.has(reload.id)) continue;
       this.log.warn({ reloadId: reload.id, previousOwner: reload.leaseOwner, status: reload.status }, 'resuming a reload whose runner stopped');
@@ -143,13 +148,31 @@ export class Dispatcher {
     this.runs.set(reload.id, { reload, abort, done });
   }
 
-  private async finish(reload: Reload, result: FinishResult): Promise<void> {
-    const finished = await this.store.finishReload(reload.id, this.clock.now(), result, this.options.failurePolicy);
-    if (!finished) return;
-    if (finished.disabledTask) {
-      this.log.warn({ tenantId: reload.tenantId, taskId: finished.disabledTask.id }, 'task disabled after consecutive failures');
+  private finish(reload: Reload, result: FinishResult): Promise<void> {
+    return new Promise((done, failed) => {
+      this.pending.push({ reload, result, done, failed });
+      if (this.pending.length === 1) setImmediate(() => void this.flush());
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      const finished = await this.store.finishReloads(
+        batch.map((b) => ({ id: b.reload.id, result: b.result })),
+        this.clock.now(),
+        this.options.failurePolicy,
+      );
+      finished.forEach((f) => {
+        if (!f) return;
+        if (f.disabledTask) this.log.warn({ tenantId: f.reload.tenantId, taskId: f.disabledTask.id }, 'task disabled after consecutive failures');
+        this.onFinished({ reload: f.reload, disabledTaskId: f.disabledTask?.id });
+      });
+      for (const b of batch) b.done();
+    } catch (e) {
+      for (const b of batch) b.failed(e);
     }
-    this.onFinished({ reload: finished.reload, disabledTaskId: finished.disabledTask?.id });
   }
 }
 

@@ -16,7 +16,7 @@ import { RecurrenceError, type Schedule } from '../recurrence/index.js';
 import type { Executor } from '../reloads/executor.js';
 import type { FiredOccurrence, Planner, Store } from '../store/store.js';
 import { scheduleOf, type Task } from '../tasks/task.js';
-import { Dispatcher, type FinishedReload } from './dispatcher.js';
+import { Dispatcher, yieldToEventLoop, type FinishedReload } from './dispatcher.js';
 import { planFirings, type PlanPolicy } from './plan.js';
 
 /** Tasks handled per firing transaction: large enough for throughput, small enough to keep locks short. */
@@ -25,7 +25,6 @@ const FIRE_BATCH = 1000;
 const MAX_PER_PASS = 1000;
 /** The longest sleep: a safety net against a missed wake-up (another instance's change, clock jumps). */
 const MAX_SLEEP_MS = 30_000;
-const LEASE_MS = 30_000;
 const RECOVER_EVERY_MS = 10_000;
 const PRUNE_EVERY_MS = 3_600_000;
 const SCHEDULE_CACHE = 10_000;
@@ -77,7 +76,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         maxConcurrent: config.maxConcurrentReloads,
         maxConcurrentPerTenant: config.maxConcurrentReloadsPerTenant,
         runTimeoutMs: config.runTimeoutMs,
-        leaseMs: LEASE_MS,
+        leaseMs: config.leaseMs,
         failurePolicy: { maxConsecutiveFailures: config.maxConsecutiveFailures },
       },
       (finished) => {
@@ -130,21 +129,22 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       if (recorded.length > 0) this.emit('recorded', recorded, now);
       const due = await this.store.nextDueTime();
       if (due === null || due > now) break;
+      await yieldToEventLoop(); // a herd takes many batches: let requests and signals in between
       now = this.clock.now();
     }
     const expired = await this.store.expireQueued(now - this.config.queueLimitMs, now, { maxConsecutiveFailures: this.config.maxConsecutiveFailures }, 1000);
     for (const reload of expired) this.emit('finished', { reload, disabledTaskId: undefined });
-    if (now - this.lastRenew >= LEASE_MS / 3) {
+    if (now - this.lastRenew >= this.config.leaseMs / 3) {
       this.lastRenew = now;
       await this.dispatcher.renew();
     }
-    if (now - this.lastRecover >= RECOVER_EVERY_MS) {
+    const lease = await this.store.nextLeaseExpiry();
+    if (now - this.lastRecover >= RECOVER_EVERY_MS || (lease !== null && lease < now && now - this.lastRecover >= 1000)) {
       this.lastRecover = now;
       await this.dispatcher.recover();
     }
-    while ((await this.dispatcher.dispatch()) > 0) {
-      // keep starting while slots and queued reloads remain
-    }
+    // Keep starting while slots and queued reloads remain.
+    while ((await this.dispatcher.dispatch()) > 0) await yieldToEventLoop();
     if (now - this.lastPrune >= PRUNE_EVERY_MS) {
       this.lastPrune = now;
       const pruned = await this.store.prune(now - this.config.retentionMs, 10_000);
@@ -160,7 +160,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     if (due !== null) at = Math.min(at, due);
     const queued = await this.store.oldestQueuedTime();
     if (queued !== null) at = Math.min(at, queued + this.config.queueLimitMs);
-    if (this.dispatcher.running > 0) at = Math.min(at, this.lastRenew + LEASE_MS / 3);
+    if (this.dispatcher.running > 0) at = Math.min(at, this.lastRenew + this.config.leaseMs / 3);
+    // Reloads of a dead runner are resumed as soon as their lease runs out.
+    const lease = await this.store.nextLeaseExpiry();
+    if (lease !== null) at = Math.min(at, Math.max(lease + 1, this.lastRecover + 1000));
     return Math.max(at, now);
   }
 
@@ -180,7 +183,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         this.log.error({ err: e, failures }, 'scheduler pass failed; retrying');
       }
       if (!this.running) break;
-      if (this.nudged) continue;
+      if (this.nudged) {
+        await yieldToEventLoop(); // nudges can come back to back: never spin without yielding
+        continue;
+      }
       await this.sleepUntil(wakeAt);
     }
     this.sleeping = false;

@@ -142,14 +142,20 @@ export interface SchedulerStore {
    * `owner`'s. Returns them, to be resumed or failed.
    */
   takeExpiredLeases(now: number, owner: string, leaseUntil: number, limit: number): Promise<Reload[]>;
+  /** The earliest lease expiry of an active reload (when a dead runner's work can be taken over), or null. */
+  nextLeaseExpiry(): Promise<number | null>;
   /** Records the executor's id of a running reload (a Qlik reload id), so a restart can follow it. */
   setExternalId(id: string, externalId: string): Promise<void>;
   /**
-   * Ends an active reload and applies the failure policy to its task (count, reset, disable) in
-   * the same transaction. Returns the task when this disabled it. A reload already final is left
-   * as it is (undefined).
+   * Ends active reloads and applies the failure policy to their tasks (count, reset, disable), all in
+   * one transaction (one commit for a burst of outcomes). For each: the reload, and its task when this
+   * disabled it; undefined for a reload that was already final (left as it is).
    */
-  finishReload(id: string, now: number, result: FinishResult, policy: FailurePolicy): Promise<{ reload: Reload; disabledTask: Task | undefined } | undefined>;
+  finishReloads(
+    items: ReadonlyArray<{ readonly id: string; readonly result: FinishResult }>,
+    now: number,
+    policy: FailurePolicy,
+  ): Promise<Array<{ reload: Reload; disabledTask: Task | undefined } | undefined>>;
   /** QUEUED reloads created before `createdBefore` end as EXCEEDED_LIMIT (with the failure policy). */
   expireQueued(createdBefore: number, now: number, policy: FailurePolicy, limit: number): Promise<Reload[]>;
   /** The creation time of the oldest queued reload, or null. */

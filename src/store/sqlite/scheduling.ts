@@ -137,14 +137,13 @@ export function takeExpiredLeases(ctx: SqliteContext, now: number, owner: string
   }).immediate();
 }
 
-export function finishReload(
+export function finishReloads(
   ctx: SqliteContext,
-  id: string,
+  items: ReadonlyArray<{ readonly id: string; readonly result: FinishResult }>,
   now: number,
-  result: FinishResult,
   policy: FailurePolicy,
-): { reload: Reload; disabledTask: Task | undefined } | undefined {
-  return ctx.db.transaction(() => finishOne(ctx, id, now, result, policy)).immediate();
+): Array<{ reload: Reload; disabledTask: Task | undefined } | undefined> {
+  return ctx.db.transaction(() => items.map(({ id, result }) => finishOne(ctx, id, now, result, policy))).immediate();
 }
 
 function finishOne(ctx: SqliteContext, id: string, now: number, result: FinishResult, policy: FailurePolicy): { reload: Reload; disabledTask: Task | undefined } | undefined {

@@ -155,12 +155,20 @@ export class SqliteStore implements Store {
     return guard(() => scheduling.takeExpiredLeases(this.ctx, now, owner, leaseUntil, limit));
   }
 
+  async nextLeaseExpiry(): Promise<number | null> {
+    return guard(() => (this.stmt(`SELECT min(lease_until) AS t FROM reloads WHERE status IN ('RELOADING', 'CANCELING')`).get() as { t: number | null }).t);
+  }
+
   async setExternalId(id: string, externalId: string): Promise<void> {
     guard(() => this.stmt('UPDATE reloads SET external_id = @external_id WHERE id = @id').run({ id, external_id: externalId }));
   }
 
-  async finishReload(id: string, now: number, result: FinishResult, policy: FailurePolicy): Promise<{ reload: Reload; disabledTask: Task | undefined } | undefined> {
-    return guard(() => scheduling.finishReload(this.ctx, id, now, result, policy));
+  async finishReloads(
+    items: ReadonlyArray<{ readonly id: string; readonly result: FinishResult }>,
+    now: number,
+    policy: FailurePolicy,
+  ): Promise<Array<{ reload: Reload; disabledTask: Task | undefined } | undefined>> {
+    return guard(() => scheduling.finishReloads(this.ctx, items, now, policy));
   }
 
   async expireQueued(createdBefore: number, now: number, policy: FailurePolicy, limit: number): Promise<Reload[]> {
