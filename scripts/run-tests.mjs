@@ -1,10 +1,15 @@
 #!/usr/bin/env node
-// Runs every test/**/*.test.ts file with Node's own test runner (TypeScript through tsx).
-// Node 20's --test does not expand globs, so the files are listed here.
-// Extra arguments are passed to node --test (e.g. --test-name-pattern=DST).
+// Runs the test suite with Node's own test runner (TypeScript through tsx), twice where it matters:
+//  1. every test/**/*.test.ts on SQLite (except *.postgres.test.ts);
+//  2. the store, HTTP and scheduler tests again on PostgreSQL (TEST_STORE=postgres), plus the
+//     *.postgres.test.ts files, when a server answers at TEST_DATABASE_URL (default: the local one).
+//     TEST_POSTGRES=required (set by .ci/run) makes a missing server a failure instead of a notice.
+// Node 20's --test does not expand globs, so the files are listed here. Extra arguments are passed
+// to node --test (e.g. --test-name-pattern=DST).
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import pg from 'pg';
 
 function find(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
@@ -14,6 +19,40 @@ function find(dir) {
   });
 }
 
-const files = find('test').sort();
-const result = spawnSync(process.execPath, ['--import', 'tsx', '--test', ...process.argv.slice(2), ...files], { stdio: 'inherit' });
-process.exit(result.status ?? 1);
+function run(files, env) {
+  const args = ['--import', 'tsx', '--test', '--test-concurrency=3', ...process.argv.slice(2), ...files];
+  return spawnSync(process.execPath, args, { stdio: 'inherit', env: { ...process.env, ...env } }).status ?? 1;
+}
+
+async function postgresAnswers(url) {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2000 });
+  try {
+    await client.connect();
+    await client.query('SELECT 1');
+    return true;
+  } catch {
+    return false;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+const all = find('test').sort();
+const onBoth = (f) => /^test\/(store|http|scheduler)\//.test(f);
+const sqliteFiles = all.filter((f) => !f.endsWith('.postgres.test.ts'));
+const postgresFiles = all.filter((f) => f.endsWith('.postgres.test.ts') || (onBoth(f) && !f.endsWith('.sqlite.test.ts')));
+
+console.log(`# SQLite: ${sqliteFiles.length} files`);
+let status = run(sqliteFiles, { TEST_STORE: 'sqlite' });
+
+const url = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+if (await postgresAnswers(url)) {
+  console.log(`# PostgreSQL (${url.replace(/\/\/[^@]*@/, '//')}): ${postgresFiles.length} files`);
+  status ||= run(postgresFiles, { TEST_STORE: 'postgres', TEST_DATABASE_URL: url });
+} else if (process.env.TEST_POSTGRES === 'required') {
+  console.error(`# PostgreSQL did not answer at ${url}, and TEST_POSTGRES=required`);
+  status ||= 1;
+} else {
+  console.log(`# PostgreSQL did not answer at ${url}: its pass was not run (set TEST_DATABASE_URL to run it)`);
+}
+process.exit(status);

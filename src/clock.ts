@@ -80,3 +80,52 @@ export class ManualClock implements Clock {
     timer.fn();
   }
 }
+
+/** A clock running ahead of (or behind) another by a fixed offset: how a drifting machine looks. */
+export class OffsetClock implements Clock {
+  constructor(
+    private readonly base: Clock,
+    private readonly offsetMs: number,
+  ) {}
+  now(): number {
+    return this.base.now() + this.offsetMs;
+  }
+  setTimer(atMs: number, fn: () => void): () => void {
+    return this.base.setTimer(atMs - this.offsetMs, fn);
+  }
+}
+
+/**
+ * This machine's clock corrected against a reference, the database's (as pg-boss does): instances
+ * sharing a database agree on "now" even when their own clocks drift, so none fires early.
+ */
+export class CorrectedClock implements Clock {
+  private offset = 0;
+
+  constructor(private readonly base: Clock) {}
+
+  now(): number {
+    return this.base.now() + this.offset;
+  }
+
+  setTimer(atMs: number, fn: () => void): () => void {
+    return this.base.setTimer(atMs - this.offset, fn);
+  }
+
+  /** The current correction (reference minus this machine), in ms. */
+  get offsetMs(): number {
+    return this.offset;
+  }
+
+  /**
+   * Measures the offset: the reference's time against the midpoint of the round trip. A round trip
+   * slower than a second says little about the offset and is ignored.
+   */
+  async sync(reference: () => Promise<number>): Promise<number> {
+    const t0 = this.base.now();
+    const ref = await reference();
+    const t1 = this.base.now();
+    if (t1 - t0 <= 1000) this.offset = Math.round(ref - (t0 + t1) / 2);
+    return this.offset;
+  }
+}

@@ -10,6 +10,11 @@ export interface Config {
   readonly port: number;
   /** Where the SQLite file and the generated signing keys live. */
   readonly dataDir: string;
+  /** A postgres:// URL: several instances share that database. Unset: SQLite in dataDir. */
+  readonly databaseUrl: string | undefined;
+  readonly databasePoolSize: number;
+  /** A redis:// URL: rate limits are counted there, shared by every instance. */
+  readonly redisUrl: string | undefined;
   /** Base of absolute links (`links.self.href`); when unset, taken from each request's Host. */
   readonly publicUrl: string | undefined;
   readonly trustProxy: boolean;
@@ -110,6 +115,16 @@ export function loadConfig(env: Env = process.env): Config {
     return v.replace(/\/+$/, '');
   };
 
+  const dbUrl = (v: string | undefined): string | undefined => {
+    if (v === undefined) return undefined;
+    if (!/^postgres(ql)?:\/\//.test(v)) throw new ConfigError('DATABASE_URL: must be a postgres:// URL (leave it unset for SQLite in DATA_DIR)');
+    return v;
+  };
+  const redis = (v: string | undefined): string | undefined => {
+    if (v === undefined) return undefined;
+    if (!/^rediss?:\/\//.test(v)) throw new ConfigError('REDIS_URL: must be a redis:// or rediss:// URL');
+    return v;
+  };
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
   const logLevel = (str('LOG_LEVEL') ?? 'info').toLowerCase();
   if (!(levels as readonly string[]).includes(logLevel)) throw new ConfigError(`LOG_LEVEL: '${logLevel}' is not one of ${levels.join(', ')}`);
@@ -164,6 +179,9 @@ export function loadConfig(env: Env = process.env): Config {
     host: str('HOST') ?? '0.0.0.0',
     port: int('PORT', 8080, 0, 65535),
     dataDir: resolve(str('DATA_DIR') ?? './data'),
+    databaseUrl: dbUrl(str('DATABASE_URL')),
+    databasePoolSize: int('DATABASE_POOL_SIZE', 10, 1, 1000),
+    redisUrl: redis(str('REDIS_URL')),
     publicUrl: url('PUBLIC_URL'),
     trustProxy: bool('TRUST_PROXY', false),
     logLevel: logLevel as Config['logLevel'],

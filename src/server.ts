@@ -1,46 +1,61 @@
 /**
- * Starting and stopping the service: configuration, the store (migrated), the verifier, the HTTP
- * app and the scheduler. SIGTERM and SIGINT close it cleanly: stop accepting requests and firing,
- * give running reloads the shutdown grace, hand the rest off under their leases, close the database.
+ * Starting and stopping the service: configuration, the store (migrated; SQLite or PostgreSQL), the
+ * clock (corrected against the database's), the verifier, the HTTP app and the scheduler. SIGTERM
+ * and SIGINT close it cleanly: stop accepting requests and firing, give running reloads the
+ * shutdown grace, hand the rest off under their leases, close the database.
  */
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { pino, type Logger } from 'pino';
-import { systemClock, type Clock } from './clock.js';
+import { CorrectedClock, systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import { loadOrCreateLocalKey } from './auth/local-key.js';
 import { createVerifier } from './auth/verifier.js';
 import { buildApp } from './http/app.js';
 import { createExecutor } from './reloads/executors/index.js';
 import { Scheduler } from './scheduler/scheduler.js';
-import { SqliteStore } from './store/sqlite/sqlite-store.js';
+import { openStore } from './store/open.js';
 import type { Store } from './store/store.js';
 
 export interface Running {
   readonly app: FastifyInstance;
   readonly store: Store;
   readonly scheduler: Scheduler | undefined;
+  readonly clock: CorrectedClock;
   readonly url: string;
   readonly log: Logger;
   close(): Promise<void>;
 }
 
-export const SQLITE_FILE = 'reload-tasks.db';
-
 /** Log redaction: the request serializer logs no headers, but never let a token or key through. */
 const REDACT = ['req.headers.authorization', 'headers.authorization', 'authorization', 'apiKey', 'secret'];
+/** How often the clock is corrected against the database. */
+const CLOCK_SYNC_MS = 60_000;
 
-export async function startServer(config: Config, clock: Clock = systemClock): Promise<Running> {
+export async function startServer(config: Config, baseClock: Clock = systemClock): Promise<Running> {
   const log = pino({ level: config.logLevel, redact: REDACT });
-  const store = SqliteStore.open({ path: join(config.dataDir, SQLITE_FILE) });
+  const store = await openStore(config);
   let scheduler: Scheduler | undefined;
+  let stopSync = (): void => {};
   try {
+    const clock = new CorrectedClock(baseClock);
+    const sync = async (): Promise<void> => {
+      const offset = await clock.sync(() => store.databaseTime());
+      if (Math.abs(offset) > 1000) log.warn({ offsetMs: offset }, "this machine's clock differs from the database's; using the database's");
+    };
+    await sync();
+    const timer = setInterval(() => void sync().catch((e: unknown) => log.warn({ err: e }, 'clock sync failed')), CLOCK_SYNC_MS);
+    timer.unref();
+    stopSync = () => clearInterval(timer);
+
     // This process's name on the leases of the reloads it runs.
     const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
     if (config.scheduler.enabled) {
       scheduler = new Scheduler(store, createExecutor(config.executor), clock, log.child({ component: 'scheduler' }), config.scheduler, owner);
+      const s = scheduler;
+      // Other instances' changes (PostgreSQL LISTEN/NOTIFY) wake this one's scheduler.
+      await store.subscribe((e) => (e.kind === 'cancel' ? s.dispatcher.cancel(e.reloadId) : s.nudge()));
     }
     const verify = createVerifier(config.auth, () => loadOrCreateLocalKey(config.dataDir));
     const app = await buildApp({
@@ -56,12 +71,14 @@ export async function startServer(config: Config, clock: Clock = systemClock): P
     let closing: Promise<void> | undefined;
     const close = (): Promise<void> =>
       (closing ??= (async () => {
+        stopSync();
         await app.close();
         await scheduler?.stop();
         await store.close();
       })());
-    return { app, store, scheduler, log, url: address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost'), close };
+    return { app, store, scheduler, clock, log, url: address.replace('0.0.0.0', 'localhost').replace('[::]', 'localhost'), close };
   } catch (e) {
+    stopSync();
     await scheduler?.stop();
     await store.close();
     throw e;

@@ -4,8 +4,11 @@
  * command was called wrongly (bad flags or input), 1 that something failed while running.
  */
 import { Command, CommanderError } from 'commander';
+import { contextCommand } from './context-command.js';
 import { previewCommand } from './preview.js';
+import { reloadsCommand } from './reloads-command.js';
 import { serveCommand } from './serve.js';
+import { taskCommands } from './task-commands.js';
 import { tokenCommand } from './token.js';
 import { UsageError } from './recurrence-flag.js';
 
@@ -14,9 +17,14 @@ export function buildProgram(out: (text: string) => void, err: (text: string) =>
     .description('A self-hosted Qlik Cloud Reload Tasks API: schedule reloads, exactly once.')
     .showHelpAfterError()
     .configureOutput({ writeOut: out, writeErr: err });
-  program.addCommand(serveCommand(out));
-  program.addCommand(tokenCommand(out));
-  program.addCommand(previewCommand(out));
+  const io = { out, err };
+  // Grouped in `reload-task --help`: qlik-cli's reload-task commands first, then the rest.
+  for (const cmd of taskCommands(io)) program.addCommand(cmd.helpGroup('Reload tasks (as qlik reload-task):'));
+  program.addCommand(reloadsCommand(io).helpGroup('Reloads (as qlik reload):'));
+  program.addCommand(contextCommand(io).helpGroup('Connecting:'));
+  program.addCommand(tokenCommand(out).helpGroup('Connecting:'));
+  program.addCommand(previewCommand(out).helpGroup('Schedules:'));
+  program.addCommand(serveCommand(out).helpGroup('Running the service:'));
   // Every command reports usage mistakes through CommanderError instead of exiting by itself.
   const override = (cmd: Command): void => {
     cmd.exitOverride().configureOutput({ writeOut: out, writeErr: err });

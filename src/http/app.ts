@@ -6,6 +6,7 @@
  */
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
+import { Redis } from 'ioredis';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Clock } from '../clock.js';
@@ -128,8 +129,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     });
     const rl = config.rateLimit;
     if (rl.enabled) {
+      // With several instances the counts live in Redis, so a caller's limit holds across all of them.
+      const redis = config.redisUrl ? new Redis(config.redisUrl, { connectTimeout: 1000, maxRetriesPerRequest: 1, enableOfflineQueue: false, lazyConnect: false }) : undefined;
+      if (redis) {
+        redis.on('error', (e: unknown) => app.log.warn({ err: e }, 'redis unavailable; rate limits are not enforced meanwhile'));
+        app.addHook('onClose', async () => void (await redis.quit().catch(() => redis.disconnect())));
+      }
       await api.register(rateLimit, {
         global: false,
+        ...(redis && { redis, nameSpace: 'reload-tasks-rl:', skipOnError: true }),
         // Runs after the auth hook above (same hook, registered later), so the key is the caller.
         hook: 'onRequest',
         keyGenerator: (request) => `${request.principal?.tenantId}\u0000${request.principal?.userId}`,

@@ -18,7 +18,8 @@ import type { TimeZone } from './zone.js';
 /**
  * Every query has a bounded search budget: a rule that can never match must answer "none" fast,
  * and a rule that matches once in centuries must not hold a request. Each loop step of a query
- * spends one unit; a query that runs out answers "no further occurrence".
+ * spends one unit; a query that runs out throws BudgetExhausted, which the schedule turns into a
+ * RecurrenceError naming the line (never a wrong answer).
  */
 export const MAX_STEPS_PER_QUERY = 250_000;
 
@@ -93,13 +94,18 @@ export class CompiledRule {
   private setPosKey = Number.NaN;
   private setPosList: number[] = [];
 
-  constructor(parts: RuleParts, startLocal: number, startInstant: number, zone: TimeZone) {
+  /** Local seconds beyond which no candidate can map into the rule's bounds (UNTIL, the window's end). */
+  private readonly localBound: number;
+
+  constructor(parts: RuleParts, startLocal: number, startInstant: number, zone: TimeZone, endInstant = Infinity) {
     this.freq = parts.freq;
     this.interval = parts.interval;
     this.zone = zone;
     this.subDaily = parts.freq >= Freq.HOURLY;
     this.startInstant = startInstant;
-    this.untilInstant = parts.until ? instantOf(parts.until, zone) : Infinity;
+    this.untilInstant = Math.min(parts.until ? instantOf(parts.until, zone) : Infinity, endInstant);
+    // No zone's offset exceeds ±26 h, so a local time past this bound maps past the instant bound.
+    this.localBound = Math.min(HORIZON_LOCAL, this.untilInstant + 26 * 3600);
     this.count = parts.count;
     this.countedThrough = startInstant - 1;
     this.wkst = parts.wkst;
@@ -184,7 +190,7 @@ export class CompiledRule {
       this.hourOk = byHour ? flags(24, byHour) : undefined;
       this.minuteOk = f >= Freq.MINUTELY && byMinute ? flags(60, byMinute) : undefined;
       this.secondOk = f === Freq.SECONDLY && bySecond ? flags(60, bySecond.filter((s) => s < 60)) : undefined;
-      empty = offs.length === 0 || !this.reachable();
+      empty = offs.length === 0 || !this.reachable(byDay && byDay.map((d) => d.weekday), startLocal);
       if (this.period % (7 * SECONDS_PER_DAY) === 0 && !visitsAWeekday(byDay, byMonth, byMonthDay, parts.byYearDay, startDay)) empty = true;
     }
     this.empty = empty;
@@ -254,7 +260,7 @@ export class CompiledRule {
 
   /** The first local candidate >= `lmin` (local seconds), or Infinity. */
   nextLocal(lmin: number): number {
-    if (lmin >= HORIZON_LOCAL) return Infinity;
+    if (lmin > this.localBound) return Infinity;
     switch (this.freq) {
       case Freq.YEARLY:
         return this.nextYearly(lmin);
@@ -278,6 +284,7 @@ export class CompiledRule {
     for (; year < 10000; year += this.interval) {
       spend();
       const jan1 = daysFromCivil(year, 1, 1);
+      if (jan1 * SECONDS_PER_DAY > this.localBound) return Infinity;
       const days = this.filter.daysOfYear(year, jan1);
       const found = this.firstInDays(year, days, 0, days.length, jan1, lmin);
       if (found !== Infinity) return found;
@@ -297,6 +304,7 @@ export class CompiledRule {
       spend();
       const year = Math.floor(index / 12);
       const month = index - year * 12 + 1;
+      if (daysFromCivil(year, month, 1) * SECONDS_PER_DAY > this.localBound) return Infinity;
       const jan1 = daysFromCivil(year, 1, 1);
       const days = this.filter.daysOfYear(year, jan1);
       const from = lowerBound(days, daysFromCivil(year, month, 1) - jan1);
@@ -316,7 +324,7 @@ export class CompiledRule {
     }
     const step = 7 * this.interval;
     const days: number[] = [];
-    for (let misses = 0; week * SECONDS_PER_DAY < HORIZON_LOCAL; week += step) {
+    for (let misses = 0; week * SECONDS_PER_DAY <= this.localBound; week += step) {
       spend();
       days.length = 0;
       for (let d = week; d < week + 7; d++) if (this.filter.has(d)) days.push(d - week);
@@ -339,7 +347,7 @@ export class CompiledRule {
         first = false;
       }
       const selected = this.filter.nextDay(day);
-      if (selected === Infinity) return Infinity;
+      if (selected === Infinity || selected * SECONDS_PER_DAY > this.localBound) return Infinity;
       if (selected !== day) {
         day = selected;
         first = false;
@@ -392,7 +400,7 @@ export class CompiledRule {
     for (;;) {
       spend();
       const start = base + j * period;
-      if (start >= HORIZON_LOCAL) return Infinity;
+      if (start > this.localBound) return Infinity;
       const day = Math.floor(start / SECONDS_PER_DAY);
       let skipTo = -1;
       if (!this.filter.all && !this.filter.has(day)) {
@@ -425,29 +433,36 @@ export class CompiledRule {
   }
 
   /**
-   * Whether some period start can pass the time-of-day limits. Periods start at times of day
-   * congruent to the base modulo gcd(period, 1 day), so FREQ=HOURLY;INTERVAL=2;BYHOUR=1 from
-   * midnight can never fire; without this check its search would run to the budget.
+   * Whether some period start can pass the limits. Period starts fall at times of the day congruent
+   * to the base modulo gcd(period, 1 day), and, with BYDAY, at times of the week congruent modulo
+   * gcd(period, 1 week): FREQ=HOURLY;INTERVAL=2;BYHOUR=1 from midnight, or
+   * FREQ=HOURLY;INTERVAL=42;BYDAY=SA from a Thursday, can never fire. Without this check their
+   * searches would run to the budget.
    */
-  private reachable(): boolean {
-    if (!this.hourOk && !this.minuteOk && !this.secondOk) return true;
-    const g = greatestCommonDivisor(this.period, SECONDS_PER_DAY);
-    const residue = mod(this.base, g);
+  private reachable(weekdays: readonly number[] | undefined, startLocal: number): boolean {
+    if (!weekdays && !this.hourOk && !this.minuteOk && !this.secondOk) return true;
+    const span = weekdays ? 7 * SECONDS_PER_DAY : SECONDS_PER_DAY;
+    const g = greatestCommonDivisor(this.period, span);
+    const startDay = Math.floor(startLocal / SECONDS_PER_DAY);
+    const weekOffset = weekdayOfDay(startDay) * SECONDS_PER_DAY + (this.base - startDay * SECONDS_PER_DAY);
+    const residue = mod(weekdays ? weekOffset : mod(this.base, SECONDS_PER_DAY), g);
+    const hit = (t: number): boolean => weekdays!.some((d) => mod(d * SECONDS_PER_DAY + t, g) === residue);
+    const matches = weekdays ? hit : (t: number): boolean => mod(t, g) === residue;
     for (let h = 0; h < 24; h++) {
       if (this.hourOk && !this.hourOk[h]) continue;
       if (this.freq === Freq.HOURLY) {
-        if (mod(h * 3600, g) === residue) return true;
+        if (matches(h * 3600)) return true;
         continue;
       }
       for (let m = 0; m < 60; m++) {
         if (this.minuteOk && !this.minuteOk[m]) continue;
         if (this.freq === Freq.MINUTELY) {
-          if (mod(h * 3600 + m * 60, g) === residue) return true;
+          if (matches(h * 3600 + m * 60)) return true;
           continue;
         }
-        for (let s = 0; s < 60; s++) {
-          if (this.secondOk && !this.secondOk[s]) continue;
-          if (mod(h * 3600 + m * 60 + s, g) === residue) return true;
+        for (let sec = 0; sec < 60; sec++) {
+          if (this.secondOk && !this.secondOk[sec]) continue;
+          if (matches(h * 3600 + m * 60 + sec)) return true;
         }
       }
     }

@@ -88,10 +88,10 @@ export function compileSchedule(input: ScheduleInput): Schedule {
     const field = `recurrence[${i}]`;
     switch (line.kind) {
       case 'RRULE':
-        rules.push({ rule: new CompiledRule(line.rule, startLocal, startInstant, zone), field });
+        rules.push({ rule: new CompiledRule(line.rule, startLocal, startInstant, zone, endInstant), field });
         break;
       case 'EXRULE':
-        exrules.push({ rule: new CompiledRule(line.rule, startLocal, startInstant, zone), field });
+        exrules.push({ rule: new CompiledRule(line.rule, startLocal, startInstant, zone, endInstant), field });
         break;
       case 'RDATE':
         // A DATE in RDATE means that date at the start's time of day.

@@ -148,10 +148,20 @@ export class Dispatcher {
     this.runs.set(reload.id, { reload, abort, done });
   }
 
+  /** Whether outcomes are waiting to be recorded or being recorded. */
+  get recording(): boolean {
+    return this.pending.length > 0 || this.flushes > 0;
+  }
+
+  private flushes = 0;
+
   private finish(reload: Reload, result: FinishResult): Promise<void> {
     return new Promise((done, failed) => {
       this.pending.push({ reload, result, done, failed });
-      if (this.pending.length === 1) setImmediate(() => void this.flush());
+      if (this.pending.length === 1) {
+        this.flushes += 1;
+        setImmediate(() => void this.flush().finally(() => (this.flushes -= 1)));
+      }
     });
   }
 

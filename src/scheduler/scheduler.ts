@@ -116,6 +116,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     for (;;) {
       if (!(this.sleeping && !this.nudged)) await new Promise<void>((resolve) => this.settledWaiters.push(resolve));
       await new Promise((resolve) => setImmediate(resolve));
+      if (this.dispatcher.recording) {
+        await new Promise((resolve) => setTimeout(resolve, 1)); // an outcome is on its way to the database
+        continue;
+      }
       if (this.sleeping && !this.nudged) return;
     }
   }

@@ -26,8 +26,18 @@ export interface Store extends TaskStore, ReloadStore, SchedulerStore {
   readonly dialect: 'sqlite' | 'postgres';
   /** A random service-wide secret, created on first use and shared by every instance. */
   secret(name: string): Promise<Buffer>;
+  /** The database's clock (epoch ms): the time every instance sharing it agrees on. */
+  databaseTime(): Promise<number>;
+  /**
+   * Changes made by any instance sharing the database (tasks or queue changed, a reload asked to
+   * cancel), and `reconnected` after a gap in which some may have been missed. SQLite has one
+   * process, whose API tells its scheduler directly: nothing arrives.
+   */
+  subscribe(listener: (event: StoreEvent) => void): Promise<() => void>;
   close(): Promise<void>;
 }
+
+export type StoreEvent = { readonly kind: 'changed' } | { readonly kind: 'reconnected' } | { readonly kind: 'cancel'; readonly reloadId: string };
 
 export interface TaskStore {
   insertTask(task: Task): Promise<void>;

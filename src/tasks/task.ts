@@ -55,6 +55,11 @@ export interface TaskPatch extends Partial<TaskCreate> {
   state?: TaskState;
 }
 
+/** The log Qlik writes on a task its failures disabled (the limit is configurable here). */
+export function failureLog(limit: number): string {
+  return `Scheduled reload has been disabled since exceeded limit of ${limit} consecutive reload failures. Please fix error and re-enable schedule.`;
+}
+
 /** A task that cannot be saved; `kind` tells a bad schedule from other bad fields. */
 export class TaskError extends Error {
   constructor(

@@ -13,13 +13,14 @@ import { loadOrCreateLocalKey } from '../../src/auth/local-key.js';
 import { mintToken } from '../../src/auth/mint.js';
 import { createVerifier } from '../../src/auth/verifier.js';
 import { buildApp } from '../../src/http/app.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { Store } from '../../src/store/store.js';
+import { createTestStore } from './store.js';
 
 export const NOW = Date.parse('2026-12-01T12:00:00Z');
 
 export interface TestApi {
   readonly app: FastifyInstance;
-  readonly store: SqliteStore;
+  readonly store: Store;
   readonly clock: ManualClock;
   readonly config: Config;
   readonly dir: string;
@@ -32,7 +33,8 @@ export interface TestApi {
 export async function createTestApi(env: Record<string, string> = {}): Promise<TestApi> {
   const dir = mkdtempSync(join(tmpdir(), 'reload-tasks-test-'));
   const config = loadConfig({ DATA_DIR: dir, RATE_LIMIT_ENABLED: 'false', ...env });
-  const store = SqliteStore.open({ path: join(dir, 'test.db') });
+  const testStore = await createTestStore(dir);
+  const store = testStore.store;
   const clock = new ManualClock(NOW);
   const localKey = () => loadOrCreateLocalKey(dir);
   const app = await buildApp({ config, store, clock, verify: createVerifier(config.auth, localKey) });
@@ -66,7 +68,7 @@ export async function createTestApi(env: Record<string, string> = {}): Promise<T
     },
     async close() {
       await app.close();
-      await store.close();
+      await testStore.drop();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -12,15 +12,17 @@ import type { Reload } from '../../src/reloads/reload.js';
 import { SimulatedExecutor } from '../../src/reloads/executors/simulated.js';
 import type { Executor } from '../../src/reloads/executor.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import type { Store } from '../../src/store/store.js';
+import { createTestStore } from './store.js';
 import { newTaskId } from '../../src/tasks/ids.js';
 import { createTask, type Task, type TaskCreate } from '../../src/tasks/task.js';
 
 export interface SchedulerRig {
-  readonly store: SqliteStore;
+  readonly store: Store;
   readonly clock: ManualClock;
   readonly scheduler: Scheduler;
-  readonly path: string;
+  /** Where the data is (SQLite file or PostgreSQL URL): pass it to another rig to share it. */
+  readonly location: string;
   /** Creates a task (owner acme/alice unless given) at the clock's now. */
   task(body: Partial<TaskCreate> & { recurrence?: string[] }, owner?: { tenantId: string; userId: string }): Promise<Task>;
   reloads(taskId?: string): Promise<Reload[]>;
@@ -32,19 +34,19 @@ export interface SchedulerRig {
 
 export const quiet = pino({ level: 'silent' });
 
-export async function createRig(env: Record<string, string> = {}, executor?: Executor, opts: { path?: string; clock?: ManualClock; keep?: boolean } = {}): Promise<SchedulerRig> {
-  const dir = opts.path ? undefined : mkdtempSync(join(tmpdir(), 'reload-tasks-sched-'));
-  const path = opts.path ?? join(dir!, 'sched.db');
+export async function createRig(env: Record<string, string> = {}, executor?: Executor, opts: { location?: string; clock?: ManualClock; keep?: boolean; owner?: string } = {}): Promise<SchedulerRig> {
+  const dir = mkdtempSync(join(tmpdir(), 'reload-tasks-sched-'));
   const config = loadConfig({ SIMULATED_DURATION_MS: '0', ...env });
-  const store = SqliteStore.open({ path });
+  const testStore = await createTestStore(dir, opts.location);
+  const store = testStore.store;
   const clock = opts.clock ?? new ManualClock(Date.parse('2027-01-04T08:00:00Z'));
   const exec = executor ?? new SimulatedExecutor({ durationMs: config.executor.kind === 'simulated' ? config.executor.durationMs : 0, failureRate: 0 });
-  const scheduler = new Scheduler(store, exec, clock, quiet, config.scheduler as SchedulerConfig, 'test-instance');
+  const scheduler = new Scheduler(store, exec, clock, quiet, config.scheduler as SchedulerConfig, opts.owner ?? 'test-instance');
   return {
     store,
     clock,
     scheduler,
-    path,
+    location: testStore.location,
     async task(body, owner = { tenantId: 'acme', userId: 'alice' }) {
       const now = clock.now();
       const t = createTask({ appId: 'app-1', timeZone: 'UTC', ...body }, newTaskId(now), owner, now);
@@ -66,8 +68,10 @@ export async function createRig(env: Record<string, string> = {}, executor?: Exe
     },
     async close() {
       await scheduler.stop();
-      await store.close();
-      if (dir && !opts.keep) rmSync(dir, { recursive: true, force: true });
+      // A rig that shares another's data closes its connection only; the owner drops the data.
+      if (opts.location || opts.keep) await store.close();
+      else await testStore.drop();
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

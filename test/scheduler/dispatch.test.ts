@@ -3,8 +3,7 @@
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
 import { delay, type ExecutionContext, type ExecutionResult, type Executor, type ReloadJob } from '../../src/reloads/executor.js';
-import { failureLog } from '../../src/store/sqlite/scheduling.js';
-import { updateTask } from '../../src/tasks/task.js';
+import { failureLog, updateTask } from '../../src/tasks/task.js';
 import { createRig, type SchedulerRig } from '../helpers/scheduler.js';
 
 let rig: SchedulerRig;
@@ -152,7 +151,7 @@ describe('cancel', () => {
 describe('shutdown and restart', () => {
   it('a reload still running at shutdown is handed off and resumed after its lease expires', async () => {
     const exec = new Scripted([], 3_600_000);
-    rig = await createRig({ SHUTDOWN_GRACE_SECONDS: '0' }, exec, { keep: true });
+    rig = await createRig({ SHUTDOWN_GRACE_SECONDS: '0' }, exec);
     const t = await rig.task({ ...hourly, recurrence: ['FREQ=DAILY;BYHOUR=9'] });
     await rig.at('2027-01-04T09:00:00Z');
     await rig.scheduler.stop();
@@ -160,7 +159,7 @@ describe('shutdown and restart', () => {
     assert.equal(left!.status, 'RELOADING');
     // "Restart": a new scheduler on the same database and clock.
     const exec2 = new Scripted([], 0);
-    const rig2 = await createRig({}, exec2, { path: rig.path, clock: rig.clock });
+    const rig2 = await createRig({}, exec2, { location: rig.location, clock: rig.clock, owner: 'restarted-instance' });
     try {
       await rig2.at('2027-01-04T09:00:10Z'); // lease still held by the old process
       assert.equal(exec2.started.length, 0);

@@ -53,6 +53,7 @@ describe('firing', () => {
     rig = await createRig();
     const t = await rig.task({ startDateTime: '2027-01-04T00:00:00', recurrence: ['FREQ=DAILY;BYHOUR=9;COUNT=2'] });
     await rig.at('2027-01-04T09:00:00Z');
+    await rig.scheduler.dispatcher.idle(); // the first reload ends before the second occurrence
     assert.equal((await rig.get(t.id)).state, 'Enabled');
     await rig.at('2027-01-05T09:00:00Z');
     const done = await rig.get(t.id);

@@ -8,18 +8,13 @@ import { newReloadId, type Reload } from '../../reloads/reload.js';
 import { fromRow, type TaskRow } from '../row.js';
 import { reloadFromRow, reloadToRow, type ReloadRow } from '../reload-row.js';
 import type { ClaimLimits, FailurePolicy, FinishResult, FiredOccurrence, Planner } from '../store.js';
-import type { Task } from '../../tasks/task.js';
+import { failureLog, type Task } from '../../tasks/task.js';
 import { INSERT_RELOAD } from './reload-sql.js';
 import * as sql from './scheduler-sql.js';
 
 export interface SqliteContext {
   readonly db: Database.Database;
   stmt(text: string): Database.Statement;
-}
-
-/** The log Qlik writes on a task its failures disabled (the limit is configurable here). */
-export function failureLog(limit: number): string {
-  return `Scheduled reload has been disabled since exceeded limit of ${limit} consecutive reload failures. Please fix error and re-enable schedule.`;
 }
 
 export function fireDue(ctx: SqliteContext, now: number, limit: number, planner: Planner): FiredOccurrence[] {

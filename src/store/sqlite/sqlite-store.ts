@@ -193,6 +193,14 @@ export class SqliteStore implements Store {
     return guard(() => scheduling.deleteAppTasks(this.ctx, tenantId, appId));
   }
 
+  async databaseTime(): Promise<number> {
+    return Date.now();
+  }
+
+  async subscribe(): Promise<() => void> {
+    return () => {};
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }

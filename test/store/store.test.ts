@@ -1,15 +1,13 @@
-// The SQLite store against real database files: migrations and their ledger, the task rows,
-// keyset pages, optimistic concurrency, and database errors mapped by their codes.
+// The Store contract, run against SQLite and PostgreSQL (TEST_STORE): task rows, keyset pages,
+// optimistic concurrency, service secrets, and the (task, nominal time) identity of occurrences.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import Database from 'better-sqlite3';
-import { loadMigrations } from '../../src/store/migrations.js';
-import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { SchemaTooNewError, StoreUnavailableError } from '../../src/store/store.js';
+import type { Store } from '../../src/store/store.js';
 import { createTask, type Task } from '../../src/tasks/task.js';
+import { createTestStore, TEST_STORE, type TestStore } from '../helpers/store.js';
 
 const NOW = Date.parse('2026-12-01T12:00:00Z');
 let dir: string;
@@ -30,34 +28,14 @@ function task(over: Partial<{ tenantId: string; userId: string; appId: string; p
   );
 }
 
-describe('migrations', () => {
-  it('applies every migration once, each with its ledger row, and reopening applies none', async () => {
-    const path = join(dir, 'm.db');
-    await (SqliteStore.open({ path })).close();
-    await (SqliteStore.open({ path })).close();
-    const db = new Database(path, { readonly: true });
-    const rows = db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all();
-    assert.deepEqual(rows, loadMigrations('sqlite').map((m) => ({ version: m.version, name: m.name })));
-    assert.equal((db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode, 'wal');
-    db.close();
+describe(`tasks (${TEST_STORE})`, () => {
+  let t0: TestStore;
+  let store: Store;
+  before(async () => {
+    t0 = await createTestStore(dir);
+    store = t0.store;
   });
-
-  it('refuses a database whose schema is newer than this build', async () => {
-    const path = join(dir, 'newer.db');
-    await (SqliteStore.open({ path })).close();
-    const db = new Database(path);
-    db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, ?, 0)').run('from_the_future');
-    db.close();
-    assert.throws(() => SqliteStore.open({ path }), SchemaTooNewError);
-  });
-});
-
-describe('tasks', () => {
-  let store: SqliteStore;
-  before(() => {
-    store = SqliteStore.open({ path: join(dir, 'tasks.db') });
-  });
-  after(() => store.close());
+  after(() => t0.drop());
 
   it('stores and returns a task field for field, only within its tenant', async () => {
     const t = { ...task(), log: 'a log', disabledCode: 'MANUALLY' as const, state: 'Disabled' as const, lastExecutionTime: NOW - 5000 };
@@ -103,30 +81,35 @@ describe('tasks', () => {
     assert.equal(await store.anyTask({ tenantId: 't3' }), false);
   });
 
-  it('keeps a service secret across reopening', async () => {
-    const path = join(dir, 'secret.db');
-    const a = SqliteStore.open({ path });
-    const s1 = await a.secret('cursor-hmac');
+  it('keeps a service secret, the same for every connection', async () => {
+    const s1 = await store.secret('cursor-hmac');
     assert.equal(s1.length, 32);
-    assert.deepEqual(await a.secret('cursor-hmac'), s1);
-    await a.close();
-    const b = SqliteStore.open({ path });
-    assert.deepEqual(await b.secret('cursor-hmac'), s1);
-    assert.notDeepEqual(await b.secret('other'), s1);
-    await b.close();
+    assert.deepEqual(await store.secret('cursor-hmac'), s1);
+    const other = await t0.reopen();
+    try {
+      assert.deepEqual(await other.secret('cursor-hmac'), s1);
+      assert.notDeepEqual(await other.secret('another'), s1);
+    } finally {
+      await other.close();
+    }
   });
 
-  it('maps a locked database to StoreUnavailableError by its code', async () => {
-    const path = join(dir, 'locked.db');
-    const s = SqliteStore.open({ path, busyTimeoutMs: 50 });
-    const other = new Database(path);
-    other.exec('BEGIN EXCLUSIVE');
-    try {
-      await assert.rejects(s.insertTask(task()), StoreUnavailableError);
-    } finally {
-      other.exec('ROLLBACK');
-      other.close();
-      await s.close();
-    }
+  it('records an occurrence once: a second firing of the same (task, nominal time) records nothing', async () => {
+    // Due long before the other tests' tasks, so that only it is due.
+    const t = { ...task({ tenantId: 'occ' }), nextExecutionTime: Date.parse('2026-06-01T00:00:00Z') };
+    await store.insertTask(t);
+    const plan = { kind: 'plan' as const, plan: { occurrences: [{ nominal: t.nextExecutionTime!, outcome: 'fired' as const }], next: t.nextExecutionTime! } };
+    const first = await store.fireDue(t.nextExecutionTime!, 10, () => plan);
+    assert.equal(first.length, 1);
+    // The planner says the same occurrence again (as a stale task row would): nothing more happens.
+    const again = await store.fireDue(t.nextExecutionTime!, 10, () => plan);
+    assert.equal(again.length, 0);
+    assert.equal((await store.listReloads({ tenantId: 'occ', limit: 10 })).length, 1);
+    assert.equal((await store.listOccurrences('occ', t.id, 10)).length, 1);
+  });
+
+  it('tells the database time', async () => {
+    const t = await store.databaseTime();
+    assert.ok(Math.abs(t - Date.now()) < 5000, `database time ${t} is far from ${Date.now()}`);
   });
 });

@@ -1,0 +1,13 @@
+/** The store the configuration asks for: PostgreSQL when DATABASE_URL is set, else SQLite in DATA_DIR. */
+import { join } from 'node:path';
+import type { Config } from '../config.js';
+import { PostgresStore } from './postgres/postgres-store.js';
+import { SqliteStore } from './sqlite/sqlite-store.js';
+import type { Store } from './store.js';
+
+export const SQLITE_FILE = 'reload-tasks.db';
+
+export async function openStore(config: Pick<Config, 'databaseUrl' | 'databasePoolSize' | 'dataDir'>): Promise<Store> {
+  if (config.databaseUrl) return PostgresStore.open({ url: config.databaseUrl, poolSize: config.databasePoolSize });
+  return SqliteStore.open({ path: join(config.dataDir, SQLITE_FILE) });
+}

@@ -1,0 +1,151 @@
+/**
+ * The scheduler's side of the PostgreSQL store. Each function runs inside one transaction (the
+ * caller's); rows are locked with FOR UPDATE SKIP LOCKED so instances never wait on each other's
+ * batches and never take the same row.
+ */
+import type pg from 'pg';
+import { newReloadId, type Reload } from '../../reloads/reload.js';
+import { fromRow, type TaskRow } from '../row.js';
+import { reloadFromRow, reloadToRow, type ReloadRow } from '../reload-row.js';
+import type { ClaimLimits, FailurePolicy, FinishResult, FiredOccurrence, Planner } from '../store.js';
+import { failureLog, type Task } from '../../tasks/task.js';
+import { query } from './connection.js';
+import * as sql from './sql.js';
+
+export async function fireDue(c: pg.PoolClient, now: number, limit: number, planner: Planner): Promise<FiredOccurrence[]> {
+  const { rows } = await query<TaskRow & { active: boolean }>(c, sql.DUE_TASKS, [now, limit]);
+  if (rows.length === 0) return [];
+  const occ = { task: [] as string[], nominal: [] as number[], tenant: [] as string[], outcome: [] as string[], reload: [] as Array<string | null> };
+  const planned: Array<{ task: Task; nominal: number; outcome: FiredOccurrence['outcome']; reload: Reload | null }> = [];
+  const advance = { id: [] as string[], version: [] as number[], next: [] as Array<number | null>, state: [] as string[], log: [] as Array<string | null> };
+  for (const row of rows) {
+    const task = fromRow(row);
+    const decision = planner(task, row.active);
+    advance.id.push(task.id);
+    advance.version.push(task.version);
+    if (decision.kind === 'stop') {
+      advance.next.push(null);
+      advance.state.push(task.state);
+      advance.log.push(decision.log);
+      continue;
+    }
+    advance.next.push(decision.plan.next);
+    advance.state.push(decision.plan.next === null ? 'Completed' : task.state);
+    advance.log.push(null);
+    for (const { nominal, outcome } of decision.plan.occurrences) {
+      const reload = outcome === 'fired' ? scheduledReload(task, nominal, now) : null;
+      occ.task.push(task.id);
+      occ.nominal.push(nominal);
+      occ.tenant.push(task.tenantId);
+      occ.outcome.push(outcome);
+      occ.reload.push(reload?.id ?? null);
+      planned.push({ task, nominal, outcome, reload });
+    }
+  }
+  // What was actually recorded: an occurrence already on record is never fired again.
+  const inserted = new Set(
+    (await query<{ task_id: string; nominal_time: number }>(c, sql.INSERT_OCCURRENCES, [occ.task, occ.nominal, occ.tenant, occ.outcome, occ.reload, now])).rows.map(
+      (r) => `${r.task_id}@${r.nominal_time}`,
+    ),
+  );
+  const recorded = planned.filter((p) => inserted.has(`${p.task.id}@${p.nominal}`));
+  const reloads = recorded.flatMap((p) => (p.reload ? [reloadToRow(p.reload, 'boolean')] : []));
+  if (reloads.length > 0) await query(c, sql.INSERT_RELOADS, sql.RELOAD_FIELDS.map((f) => reloads.map((r) => r[f])));
+
+  const last = new Map<string, number>();
+  const missed = new Map<string, number>();
+  for (const p of recorded) {
+    if (p.reload) last.set(p.task.id, Math.max(last.get(p.task.id) ?? -Infinity, p.nominal));
+    if (p.outcome === 'missed') missed.set(p.task.id, (missed.get(p.task.id) ?? 0) + 1);
+  }
+  const advanced = await query(c, sql.ADVANCE_TASKS, [
+    advance.id,
+    advance.version,
+    advance.next,
+    advance.id.map((id) => last.get(id) ?? null),
+    advance.state,
+    advance.id.map((id) => missed.get(id) ?? 0),
+    advance.log,
+    now,
+  ]);
+  // The rows are locked by this transaction: nobody can have changed them.
+  if (advanced.rowCount !== rows.length) throw new Error(`advanced ${advanced.rowCount} of ${rows.length} locked tasks`);
+  return recorded.map(({ task, nominal, outcome, reload }) => ({ task, nominal, outcome, reload }));
+}
+
+function scheduledReload(task: Task, nominal: number, now: number): Reload {
+  return {
+    id: newReloadId(now),
+    tenantId: task.tenantId,
+    userId: task.userId,
+    appId: task.appId,
+    partial: task.partial,
+    type: 'chronos',
+    resourceType: 'reload-tasks',
+    resourceId: task.id,
+    scheduledTime: nominal,
+    status: 'QUEUED',
+    creationTime: now,
+    startTime: null,
+    endTime: null,
+    log: null,
+    errorCode: null,
+    errorMessage: null,
+    executor: null,
+    externalId: null,
+    leaseOwner: null,
+    leaseUntil: null,
+    attempts: 0,
+  };
+}
+
+export async function claimQueued(c: pg.PoolClient, now: number, owner: string, leaseUntil: number, executor: string, limits: ClaimLimits): Promise<Reload[]> {
+  await query(c, sql.CLAIM_LOCK);
+  const running = (await query<{ n: number }>(c, sql.RUNNING_COUNT)).rows[0]!.n;
+  const room = Math.min(limits.batch, limits.global - running);
+  if (room <= 0) return [];
+  const ids = (await query<{ id: string }>(c, sql.STARTABLE, [limits.perTenant, room])).rows.map((r) => r.id);
+  if (ids.length === 0) return [];
+  const { rows } = await query<ReloadRow>(c, sql.START_RELOADS, [ids, now, owner, leaseUntil, executor]);
+  return rows.map(reloadFromRow).sort((a, b) => (a.id < b.id ? -1 : 1));
+}
+
+export async function finishReloads(
+  c: pg.PoolClient,
+  items: ReadonlyArray<{ readonly id: string; readonly result: FinishResult }>,
+  now: number,
+  policy: FailurePolicy,
+): Promise<Array<{ reload: Reload; disabledTask: Task | undefined } | undefined>> {
+  const out: Array<{ reload: Reload; disabledTask: Task | undefined } | undefined> = [];
+  for (const { id, result } of items) out.push(await finishOne(c, id, now, result, policy));
+  return out;
+}
+
+async function finishOne(c: pg.PoolClient, id: string, now: number, result: FinishResult, policy: FailurePolicy): Promise<{ reload: Reload; disabledTask: Task | undefined } | undefined> {
+  const { rows } = await query<ReloadRow>(c, sql.FINISH_RELOAD, [id, result.status, now, result.log ?? null, result.errorCode ?? null, result.errorMessage ?? null]);
+  if (!rows[0]) return undefined;
+  const reload = reloadFromRow(rows[0]);
+  let disabledTask: Task | undefined;
+  if (reload.resourceType === 'reload-tasks' && reload.resourceId !== null) {
+    if (result.status === 'SUCCEEDED') {
+      await query(c, sql.RESET_FAILURES, [reload.resourceId, now]);
+    } else if (result.status === 'FAILED' || result.status === 'EXCEEDED_LIMIT') {
+      const counted = (await query<{ consecutive_failures: number; state: string }>(c, sql.COUNT_FAILURE, [reload.resourceId, now])).rows[0];
+      if (counted && counted.state === 'Enabled' && counted.consecutive_failures >= policy.maxConsecutiveFailures) {
+        const t = (await query<TaskRow>(c, sql.DISABLE_FOR_FAILURES, [reload.resourceId, failureLog(policy.maxConsecutiveFailures), now])).rows[0];
+        disabledTask = t && fromRow(t);
+      }
+    }
+  }
+  return { reload, disabledTask };
+}
+
+export async function expireQueued(c: pg.PoolClient, createdBefore: number, now: number, policy: FailurePolicy, limit: number, log: string): Promise<Reload[]> {
+  const ids = (await query<{ id: string }>(c, sql.OLD_QUEUED, [createdBefore, limit])).rows.map((r) => r.id);
+  const expired: Reload[] = [];
+  for (const id of ids) {
+    const done = await finishOne(c, id, now, { status: 'EXCEEDED_LIMIT', log, errorCode: 'QUEUE_LIMIT', errorMessage: log }, policy);
+    if (done) expired.push(done.reload);
+  }
+  return expired;
+}

@@ -1,0 +1,231 @@
+/**
+ * The SQL of the PostgreSQL store, one named statement each, with its purpose and parameters.
+ * Batches go in as arrays and come apart with unnest(), so a firing batch is four statements
+ * whatever its size.
+ */
+import { RELOAD_COLUMNS, type ReloadRow } from '../reload-row.js';
+import type { TaskRow } from '../row.js';
+import type { ReloadListQuery, TaskListQuery } from '../store.js';
+
+export const TASK_FIELDS: ReadonlyArray<keyof TaskRow> = [
+  'id', 'tenant_id', 'user_id', 'app_id', 'partial', 'auto_reload', 'auto_reload_partial', 'time_zone', 'recurrence',
+  'start_date_time', 'end_date_time', 'state', 'disabled_code', 'log', 'migrated', 'last_execution_time', 'next_execution_time',
+  'consecutive_failures', 'missed_count', 'created_at', 'updated_at', 'version',
+];
+const TASK_COLUMNS = TASK_FIELDS.join(', ');
+const placeholders = (n: number): string => Array.from({ length: n }, (_, i) => `$${i + 1}`).join(', ');
+
+/** Insert a task. Params: TASK_FIELDS in order. */
+export const INSERT_TASK = `INSERT INTO reload_tasks (${TASK_COLUMNS}) VALUES (${placeholders(TASK_FIELDS.length)})`;
+
+/** One task of a tenant. Params: tenant_id, id. */
+export const GET_TASK = `SELECT ${TASK_COLUMNS} FROM reload_tasks WHERE tenant_id = $1 AND id = $2`;
+
+/** Replace a task if its stored version is the one before (optimistic concurrency). Params: TASK_FIELDS. */
+export const UPDATE_TASK = `UPDATE reload_tasks SET ${TASK_FIELDS.slice(1)
+  .filter((f) => f !== 'tenant_id')
+  .map((f) => `${f} = $${TASK_FIELDS.indexOf(f) + 1}`)
+  .join(', ')} WHERE id = $1 AND tenant_id = $2 AND version = $${TASK_FIELDS.indexOf('version') + 1} - 1`;
+
+/** Delete a task of a tenant. Params: tenant_id, id. */
+export const DELETE_TASK = `DELETE FROM reload_tasks WHERE tenant_id = $1 AND id = $2`;
+
+/** A keyset page of tasks in id order (see migration 000001 for the index of each filter). */
+export function listTasks(q: TaskListQuery, select: 'rows' | 'exists'): { text: string; params: unknown[] } {
+  const params: unknown[] = [q.tenantId];
+  const where = ['tenant_id = $1'];
+  const add = (clause: string, value: unknown): void => {
+    params.push(value);
+    where.push(clause.replace('?', `$${params.length}`));
+  };
+  if (q.userId !== undefined) add('user_id = ?', q.userId);
+  if (q.appId !== undefined) add('app_id = ?', q.appId);
+  if (q.partial !== undefined) add('partial = ?', q.partial);
+  const eq = q.inclusive ? '=' : '';
+  if (q.after !== undefined) add(`id >${eq} ?`, q.after);
+  if (q.before !== undefined) add(`id <${eq} ?`, q.before);
+  params.push(select === 'rows' ? q.limit : 1);
+  const order = q.before !== undefined ? 'DESC' : 'ASC';
+  return { text: `SELECT ${select === 'rows' ? TASK_COLUMNS : '1'} FROM reload_tasks WHERE ${where.join(' AND ')} ORDER BY id ${order} LIMIT $${params.length}`, params };
+}
+
+/** A task's occurrences, newest first. Params: tenant_id, task_id, before, limit. */
+export const LIST_OCCURRENCES = `SELECT task_id, nominal_time, outcome, reload_id, recorded_at FROM occurrences
+  WHERE tenant_id = $1 AND task_id = $2 AND nominal_time < $3 ORDER BY nominal_time DESC LIMIT $4`;
+
+export const RELOAD_FIELDS: ReadonlyArray<keyof ReloadRow> = RELOAD_COLUMNS.split(',').map((c) => c.trim() as keyof ReloadRow);
+
+/** Insert a reload. Params: RELOAD_FIELDS in order. */
+export const INSERT_RELOAD = `INSERT INTO reloads (${RELOAD_COLUMNS}) VALUES (${placeholders(RELOAD_FIELDS.length)})`;
+
+/** One reload of a tenant. Params: tenant_id, id. */
+export const GET_RELOAD = `SELECT ${RELOAD_COLUMNS} FROM reloads WHERE tenant_id = $1 AND id = $2`;
+
+/** A keyset page of reloads, newest (highest id) first. */
+export function listReloads(q: ReloadListQuery, select: 'rows' | 'exists'): { text: string; params: unknown[] } {
+  const params: unknown[] = [q.tenantId];
+  const where = ['tenant_id = $1'];
+  const add = (clause: string, value: unknown): void => {
+    params.push(value);
+    where.push(clause.replace('?', `$${params.length}`));
+  };
+  if (q.userId !== undefined) add('user_id = ?', q.userId);
+  if (q.appId !== undefined) add('app_id = ?', q.appId);
+  if (q.resourceId !== undefined) add('resource_id = ?', q.resourceId);
+  if (q.status !== undefined) add('status = ?', q.status);
+  if (q.partial !== undefined) add('partial = ?', q.partial);
+  const eq = q.inclusive ? '=' : '';
+  if (q.below !== undefined) add(`id <${eq} ?`, q.below);
+  if (q.above !== undefined) add(`id >${eq} ?`, q.above);
+  params.push(select === 'rows' ? q.limit : 1);
+  const order = q.above !== undefined ? 'ASC' : 'DESC';
+  return { text: `SELECT ${select === 'rows' ? RELOAD_COLUMNS : '1'} FROM reloads WHERE ${where.join(' AND ')} ORDER BY id ${order} LIMIT $${params.length}`, params };
+}
+
+/**
+ * Cancel: a queued reload ends CANCELED, a running one becomes CANCELING; answers the status after
+ * (or the unchanged one). Params: tenant_id, id, now.
+ */
+export const REQUEST_CANCEL = `WITH queued AS (
+    UPDATE reloads SET status = 'CANCELED', end_time = $3, lease_owner = NULL, lease_until = NULL
+    WHERE tenant_id = $1 AND id = $2 AND status = 'QUEUED' RETURNING status
+  ), running AS (
+    UPDATE reloads SET status = 'CANCELING' WHERE tenant_id = $1 AND id = $2 AND status = 'RELOADING' RETURNING status
+  )
+  SELECT status FROM queued UNION ALL SELECT status FROM running
+  UNION ALL SELECT status FROM reloads WHERE tenant_id = $1 AND id = $2 AND NOT EXISTS (SELECT 1 FROM queued) AND NOT EXISTS (SELECT 1 FROM running)`;
+
+/** Finished reloads older than a bound, oldest first. Params: before, limit. */
+export const PRUNE_RELOADS = `DELETE FROM reloads WHERE id IN (
+  SELECT id FROM reloads WHERE end_time IS NOT NULL AND end_time < $1 ORDER BY end_time LIMIT $2)`;
+
+/** Occurrences recorded before a bound. Params: before, limit. */
+export const PRUNE_OCCURRENCES = `DELETE FROM occurrences WHERE (task_id, nominal_time) IN (
+  SELECT task_id, nominal_time FROM occurrences WHERE recorded_at < $1 ORDER BY recorded_at LIMIT $2)`;
+
+// The scheduler.
+
+/**
+ * Enabled tasks due at `now`, earliest first, locked for this transaction; those another instance
+ * holds are skipped, not waited for. With whether a reload of each is active. Params: now, limit.
+ */
+export const DUE_TASKS = `SELECT ${TASK_FIELDS.map((f) => `t.${f}`).join(', ')},
+  EXISTS (SELECT 1 FROM reloads r WHERE r.resource_id = t.id AND r.status IN ('QUEUED', 'RELOADING', 'CANCELING')) AS active
+  FROM reload_tasks t
+  WHERE t.state = 'Enabled' AND t.next_execution_time IS NOT NULL AND t.next_execution_time <= $1
+  ORDER BY t.next_execution_time LIMIT $2 FOR UPDATE OF t SKIP LOCKED`;
+
+/**
+ * Record occurrences once each; returns those actually inserted (a conflict means another instance
+ * or an earlier attempt recorded it). Params: arrays task_id, nominal_time, tenant_id, outcome,
+ * reload_id; recorded_at.
+ */
+export const INSERT_OCCURRENCES = `INSERT INTO occurrences (task_id, nominal_time, tenant_id, outcome, reload_id, recorded_at)
+  SELECT u.task_id, u.nominal_time, u.tenant_id, u.outcome, u.reload_id, $6
+  FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[]) AS u(task_id, nominal_time, tenant_id, outcome, reload_id)
+  ON CONFLICT DO NOTHING RETURNING task_id, nominal_time`;
+
+/** Insert many reloads. Params: one array per RELOAD_FIELDS column, in order. */
+export const INSERT_RELOADS = `INSERT INTO reloads (${RELOAD_COLUMNS})
+  SELECT * FROM unnest(${[
+    'text', 'text', 'text', 'text', 'boolean', 'text', 'text', 'text', 'bigint', 'text',
+    'bigint', 'bigint', 'bigint', 'text', 'text', 'text', 'text', 'text', 'text', 'bigint', 'integer',
+  ].map((type, i) => `$${i + 1}::${type}[]`).join(', ')})`;
+
+/**
+ * Advance tasks past their recorded occurrences, each only if nobody changed it meanwhile.
+ * Params: arrays id, version, next_execution_time, last_execution_time, state, missed, log; now.
+ */
+export const ADVANCE_TASKS = `UPDATE reload_tasks t SET next_execution_time = u.next, last_execution_time = coalesce(u.last, t.last_execution_time),
+  state = u.state, missed_count = t.missed_count + u.missed, log = coalesce(u.log, t.log), updated_at = $8, version = t.version + 1
+  FROM unnest($1::text[], $2::integer[], $3::bigint[], $4::bigint[], $5::text[], $6::integer[], $7::text[]) AS u(id, version, next, last, state, missed, log)
+  WHERE t.id = u.id AND t.version = u.version`;
+
+/** The earliest next execution of an enabled task. */
+export const NEXT_DUE = `SELECT min(next_execution_time) AS t FROM reload_tasks WHERE state = 'Enabled' AND next_execution_time IS NOT NULL`;
+
+/** Serialises claims across instances, so per-tenant counts cannot be overrun by two at once. */
+export const CLAIM_LOCK = `SELECT pg_advisory_xact_lock(${0x7265_6c65})`;
+
+/** How many reloads are running. */
+export const RUNNING_COUNT = `SELECT count(*)::int AS n FROM reloads WHERE status IN ('RELOADING', 'CANCELING')`;
+
+/** Queued reloads that may start (see the SQLite twin for the rules). Params: per_tenant, limit. */
+export const STARTABLE = `WITH running AS (
+    SELECT tenant_id, count(*) AS n FROM reloads WHERE status IN ('RELOADING', 'CANCELING') GROUP BY tenant_id
+  ), queued AS (
+    SELECT id, tenant_id, resource_id FROM reloads WHERE status = 'QUEUED' ORDER BY id LIMIT 10000
+  ), ranked AS (
+    SELECT q.id, q.tenant_id,
+      row_number() OVER (PARTITION BY q.tenant_id ORDER BY q.id) AS tenant_rank,
+      row_number() OVER (PARTITION BY coalesce(q.resource_id, q.id) ORDER BY q.id) AS task_rank
+    FROM queued q
+    WHERE q.resource_id IS NULL OR NOT EXISTS (
+      SELECT 1 FROM reloads b WHERE b.resource_id = q.resource_id AND b.status IN ('RELOADING', 'CANCELING'))
+  )
+  SELECT k.id FROM ranked k LEFT JOIN running r ON r.tenant_id = k.tenant_id
+  WHERE k.task_rank = 1 AND k.tenant_rank + coalesce(r.n, 0) <= $1
+  ORDER BY k.id LIMIT $2`;
+
+/** Start queued reloads under a lease. Params: ids, now, owner, lease_until, executor. */
+export const START_RELOADS = `UPDATE reloads SET status = 'RELOADING', start_time = $2, lease_owner = $3, lease_until = $4,
+  executor = $5, attempts = attempts + 1 WHERE id = ANY($1::text[]) AND status = 'QUEUED' RETURNING ${RELOAD_COLUMNS}`;
+
+/** Extend an owner's leases. Params: owner, ids, lease_until. */
+export const RENEW_LEASES = `UPDATE reloads SET lease_until = $3 WHERE lease_owner = $1 AND status IN ('RELOADING', 'CANCELING') AND id = ANY($2::text[])`;
+
+/** Which of these reloads were asked to stop. Params: ids. */
+export const CANCELING_AMONG = `SELECT id FROM reloads WHERE status = 'CANCELING' AND id = ANY($1::text[])`;
+
+/** Take over active reloads whose lease has expired. Params: now, owner, lease_until, limit. */
+export const TAKE_EXPIRED_LEASES = `UPDATE reloads SET lease_owner = $2, lease_until = $3 WHERE id IN (
+    SELECT id FROM reloads WHERE status IN ('RELOADING', 'CANCELING') AND lease_until < $1 LIMIT $4 FOR UPDATE SKIP LOCKED)
+  RETURNING ${RELOAD_COLUMNS}`;
+
+/** The earliest lease expiry of an active reload. */
+export const NEXT_LEASE_EXPIRY = `SELECT min(lease_until) AS t FROM reloads WHERE status IN ('RELOADING', 'CANCELING')`;
+
+/** Record a running reload's id at its executor. Params: id, external_id. */
+export const SET_EXTERNAL_ID = `UPDATE reloads SET external_id = $2 WHERE id = $1`;
+
+/** End an active reload. Params: id, status, now, log, error_code, error_message. */
+export const FINISH_RELOAD = `UPDATE reloads SET status = $2, end_time = $3, log = coalesce($4, log), error_code = $5,
+  error_message = $6, lease_owner = NULL, lease_until = NULL
+  WHERE id = $1 AND status IN ('QUEUED', 'RELOADING', 'CANCELING') RETURNING ${RELOAD_COLUMNS}`;
+
+/** A failed scheduled reload counts against its task. Params: id, now. */
+export const COUNT_FAILURE = `UPDATE reload_tasks SET consecutive_failures = consecutive_failures + 1, updated_at = $2,
+  version = version + 1 WHERE id = $1 RETURNING consecutive_failures, state`;
+
+/** A successful one resets the count. Params: id, now. */
+export const RESET_FAILURES = `UPDATE reload_tasks SET consecutive_failures = 0, updated_at = $2, version = version + 1
+  WHERE id = $1 AND consecutive_failures <> 0`;
+
+/** Disable a task after failures. Params: id, log, now. Returns the task. */
+export const DISABLE_FOR_FAILURES = `UPDATE reload_tasks SET state = 'Disabled', disabled_code = 'CONSECUTIVE-FAILURES', log = $2,
+  next_execution_time = NULL, updated_at = $3, version = version + 1 WHERE id = $1 AND state = 'Enabled' RETURNING ${TASK_COLUMNS}`;
+
+/** Queued reloads created before a bound, locked. Params: before, limit. */
+export const OLD_QUEUED = `SELECT id FROM reloads WHERE status = 'QUEUED' AND creation_time < $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`;
+
+/** The oldest queued reload's creation time. */
+export const OLDEST_QUEUED = `SELECT creation_time AS t FROM reloads WHERE status = 'QUEUED' ORDER BY id LIMIT 1`;
+
+/** Tasks of an app that reload when its data changes. Params: tenant_id, app_id. */
+export const AUTO_RELOAD_TASKS = `SELECT ${TASK_COLUMNS} FROM reload_tasks WHERE tenant_id = $1 AND app_id = $2 AND auto_reload AND state = 'Enabled'`;
+
+/** Disable every task of a user. Params: tenant_id, user_id, code, now. */
+export const DISABLE_USER_TASKS = `UPDATE reload_tasks SET state = 'Disabled', disabled_code = $3, next_execution_time = NULL,
+  updated_at = $4, version = version + 1 WHERE tenant_id = $1 AND user_id = $2 AND state <> 'Disabled'`;
+
+/** Delete every task of an app. Params: tenant_id, app_id. */
+export const DELETE_APP_TASKS = `DELETE FROM reload_tasks WHERE tenant_id = $1 AND app_id = $2`;
+
+/** A service-wide value. Params: name. */
+export const GET_META = `SELECT value FROM service_meta WHERE name = $1`;
+
+/** Store a service-wide value unless one exists (the first instance wins). Params: name, value. */
+export const INSERT_META = `INSERT INTO service_meta (name, value) VALUES ($1, $2) ON CONFLICT (name) DO NOTHING`;
+
+/** The database's clock, the one all instances agree on. */
+export const DATABASE_TIME = `SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS t`;

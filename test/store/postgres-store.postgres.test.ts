@@ -1,0 +1,166 @@
+// What only PostgreSQL does: migrations under an advisory lock, several instances on one database
+// (SKIP LOCKED claims, LISTEN/NOTIFY), errors mapped by SQLSTATE when the server goes away, and the
+// database clock that corrects a drifting instance.
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import pg from 'pg';
+import { CorrectedClock, ManualClock, OffsetClock } from '../../src/clock.js';
+import { loadConfig } from '../../src/config.js';
+import { SimulatedExecutor } from '../../src/reloads/executors/simulated.js';
+import { Scheduler } from '../../src/scheduler/scheduler.js';
+import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
+import { SchemaTooNewError, StoreUnavailableError, type StoreEvent } from '../../src/store/store.js';
+import { newTaskId } from '../../src/tasks/ids.js';
+import { createTask } from '../../src/tasks/task.js';
+import { quiet } from '../helpers/scheduler.js';
+import { createTestStore, type TestStore } from '../helpers/store.js';
+import { startProxy } from '../helpers/tcp-proxy.js';
+
+const stores: TestStore[] = [];
+after(async () => {
+  for (const s of stores) await s.drop().catch(() => {});
+});
+async function fresh(): Promise<TestStore> {
+  const s = await createTestStore('/tmp');
+  stores.push(s);
+  return s;
+}
+
+describe('migrations', () => {
+  it('instances starting together apply each migration once', async () => {
+    const base = await fresh();
+    const opened = await Promise.all([1, 2, 3].map(() => PostgresStore.open({ url: base.location, poolSize: 2 })));
+    await Promise.all(opened.map((s) => s.close()));
+    const c = new pg.Client({ connectionString: base.location });
+    await c.connect();
+    const { rows } = await c.query('SELECT version, count(*)::int AS n FROM schema_migrations GROUP BY version ORDER BY version');
+    await c.end();
+    assert.deepEqual(rows, [{ version: 1, n: 1 }, { version: 2, n: 1 }]);
+  });
+
+  it('refuses a database whose schema is newer than this build', async () => {
+    const base = await fresh();
+    const c = new pg.Client({ connectionString: base.location });
+    await c.connect();
+    await c.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'from_the_future', 0)");
+    await c.end();
+    await assert.rejects(PostgresStore.open({ url: base.location }), SchemaTooNewError);
+  });
+});
+
+describe('when the database goes away', () => {
+  it('answers StoreUnavailableError (by SQLSTATE / network code), and recovers when it is back', async () => {
+    const base = await fresh();
+    const url = new URL(base.location);
+    const proxy = await startProxy(url.hostname, Number(url.port || 5432));
+    url.port = String(proxy.port);
+    const store = await PostgresStore.open({ url: url.toString(), poolSize: 2 });
+    try {
+      assert.equal(await store.nextDueTime(), null);
+      await proxy.cut();
+      await assert.rejects(store.nextDueTime(), StoreUnavailableError);
+      await assert.rejects(store.getTask('acme', 'x'.repeat(24)), StoreUnavailableError);
+      await proxy.restore();
+      assert.equal(await store.nextDueTime(), null);
+    } finally {
+      await store.close();
+      await proxy.close();
+    }
+    await assert.rejects(PostgresStore.open({ url: 'postgres://postgres@127.0.0.1:1/none' }), StoreUnavailableError);
+  });
+});
+
+describe('several instances', () => {
+  it('wake each other with LISTEN/NOTIFY', async () => {
+    const a = await fresh();
+    const b = await a.reopen();
+    try {
+      const events: StoreEvent[] = [];
+      let notify: () => void = () => {};
+      const seen = new Promise<void>((resolve) => (notify = resolve));
+      await b.subscribe((e) => {
+        events.push(e);
+        if (events.some((x) => x.kind === 'cancel')) notify();
+      });
+      const now = Date.now();
+      const t = createTask({ appId: 'app', timeZone: 'UTC' }, newTaskId(now), { tenantId: 'acme', userId: 'alice' }, now);
+      await a.store.insertTask(t);
+      await a.store.insertReload({ id: '0'.repeat(23) + '1', tenantId: 'acme', userId: 'alice', appId: 'app', partial: false, type: 'external', resourceType: 'api', resourceId: null, scheduledTime: null, status: 'QUEUED', creationTime: now, startTime: null, endTime: null, log: null, errorCode: null, errorMessage: null, executor: null, externalId: null, leaseOwner: null, leaseUntil: null, attempts: 0 });
+      await a.store.claimQueued(now, 'a', now + 30_000, 'simulated', { global: 10, perTenant: 10, batch: 10 });
+      assert.equal(await a.store.requestCancel('acme', '0'.repeat(23) + '1', now), 'CANCELING');
+      await seen;
+      assert.ok(events.some((e) => e.kind === 'changed'));
+      assert.deepEqual(events.find((e) => e.kind === 'cancel'), { kind: 'cancel', reloadId: '0'.repeat(23) + '1' });
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('three schedulers firing the same due tasks at once record each occurrence once', async () => {
+    const base = await fresh();
+    const clock = new ManualClock(Date.parse('2027-01-04T08:00:00Z'));
+    const now = clock.now();
+    for (let i = 0; i < 300; i++) {
+      const t = createTask({ appId: `a${i}`, timeZone: 'UTC', startDateTime: '2027-01-04T00:00:00', recurrence: ['FREQ=MINUTELY'] }, newTaskId(now), { tenantId: 'acme', userId: 'u' }, now);
+      await base.store.insertTask(t);
+    }
+    const config = loadConfig({ MISFIRE_POLICY: 'all', OVERLAP_POLICY: 'queue', MAX_CONCURRENT_RELOADS: '10000', MAX_CONCURRENT_RELOADS_PER_TENANT: '10000' }).scheduler;
+    const others = [await base.reopen(), await base.reopen()];
+    const schedulers = [base.store, ...others].map((s, i) => new Scheduler(s, new SimulatedExecutor({ durationMs: 0, failureRate: 0 }), clock, quiet, config, `instance-${i}`));
+    try {
+      clock.set(Date.parse('2027-01-04T08:10:30Z')); // 10 minutes due for each task: 3,000 occurrences
+      await Promise.all(schedulers.map((s) => s.tick()));
+      await Promise.all(schedulers.map((s) => s.dispatcher.idle()));
+      const c = new pg.Client({ connectionString: base.location });
+      await c.connect();
+      const occ = (await c.query("SELECT count(*)::int AS n, count(DISTINCT (task_id, nominal_time))::int AS d FROM occurrences WHERE outcome = 'fired'")).rows[0];
+      const rel = (await c.query("SELECT count(*)::int AS n, count(DISTINCT (resource_id, scheduled_time))::int AS d FROM reloads WHERE type = 'chronos'")).rows[0];
+      const owners = (await c.query('SELECT count(DISTINCT lease_owner)::int AS n FROM reloads')).rows[0];
+      await c.end();
+      assert.deepEqual(occ, { n: 3000, d: 3000 });
+      assert.deepEqual(rel, { n: 3000, d: 3000 });
+      assert.equal(owners.n, 0); // all ended (leases released)
+    } finally {
+      await Promise.all(schedulers.map((s) => s.stop()));
+      for (const o of others) await o.close();
+    }
+  });
+});
+
+describe('clock skew', () => {
+  it('an instance whose clock runs 5 minutes fast fires nothing early once corrected against the database', async () => {
+    const base = await fresh();
+    const truth = new ManualClock(Date.parse('2027-01-04T08:00:00Z'));
+    const t = createTask({ appId: 'a', timeZone: 'UTC', startDateTime: '2027-01-04T08:03:00' }, newTaskId(truth.now()), { tenantId: 'acme', userId: 'u' }, truth.now());
+    await base.store.insertTask(t);
+    const config = loadConfig({}).scheduler;
+    const fast = new OffsetClock(truth, 5 * 60_000);
+    // Uncorrected, the fast instance would fire at 07:58 true time; corrected against the "database"
+    // (here the true clock, as the database's is the one every instance agrees on), it waits.
+    const corrected = new CorrectedClock(fast);
+    assert.equal(await corrected.sync(async () => truth.now()), -5 * 60_000);
+    const scheduler = new Scheduler(base.store, new SimulatedExecutor({ durationMs: 0, failureRate: 0 }), corrected, quiet, config, 'fast');
+    try {
+      truth.set(Date.parse('2027-01-04T08:02:59Z'));
+      await scheduler.tick();
+      assert.equal((await base.store.listReloads({ tenantId: 'acme', limit: 10 })).length, 0);
+      truth.set(Date.parse('2027-01-04T08:03:00Z'));
+      await scheduler.tick();
+      await scheduler.dispatcher.idle();
+      const [r] = await base.store.listReloads({ tenantId: 'acme', limit: 10 });
+      assert.equal(r!.creationTime, Date.parse('2027-01-04T08:03:00Z'));
+      // The negative control: the same instance without correction fires early.
+      const early = new Scheduler(base.store, new SimulatedExecutor({ durationMs: 0, failureRate: 0 }), fast, quiet, config, 'fast-uncorrected');
+      const t2 = createTask({ appId: 'b', timeZone: 'UTC', startDateTime: '2027-01-04T08:06:00' }, newTaskId(truth.now()), { tenantId: 'acme', userId: 'u' }, truth.now());
+      await base.store.insertTask(t2);
+      truth.set(Date.parse('2027-01-04T08:01:00Z') + 3 * 60_000); // 08:04 true = 08:09 on the fast clock
+      await early.tick();
+      await early.dispatcher.idle();
+      const fired = (await base.store.listReloads({ tenantId: 'acme', limit: 10 })).find((x) => x.appId === 'b');
+      assert.ok(fired && fired.creationTime - Date.parse('2027-01-04T08:06:00Z') > 0 && truth.now() < Date.parse('2027-01-04T08:06:00Z'), 'the uncorrected clock should have fired early');
+      await early.stop();
+    } finally {
+      await scheduler.stop();
+    }
+  });
+});

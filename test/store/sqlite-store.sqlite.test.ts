@@ -1,0 +1,82 @@
+// The SQLite store against real database files: migrations and their ledger, the task rows,
+// keyset pages, optimistic concurrency, and database errors mapped by their codes.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import Database from 'better-sqlite3';
+import { loadMigrations } from '../../src/store/migrations.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { SchemaTooNewError, StoreUnavailableError } from '../../src/store/store.js';
+import { createTask, type Task } from '../../src/tasks/task.js';
+
+const NOW = Date.parse('2026-12-01T12:00:00Z');
+let dir: string;
+before(() => {
+  dir = mkdtempSync(join(tmpdir(), 'reload-tasks-store-'));
+});
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+let seq = 0;
+function task(over: Partial<{ tenantId: string; userId: string; appId: string; partial: boolean }> = {}): Task {
+  seq += 1;
+  const id = (0x6b000000 + seq).toString(16).padStart(8, '0') + '0'.repeat(16);
+  return createTask(
+    { appId: over.appId ?? 'app', timeZone: 'UTC', partial: over.partial ?? false, startDateTime: '2027-01-01T00:00:00', recurrence: ['FREQ=DAILY'] },
+    id,
+    { tenantId: over.tenantId ?? 'acme', userId: over.userId ?? 'alice' },
+    NOW,
+  );
+}
+
+describe('migrations', () => {
+  it('applies every migration once, each with its ledger row, and reopening applies none', async () => {
+    const path = join(dir, 'm.db');
+    await (SqliteStore.open({ path })).close();
+    await (SqliteStore.open({ path })).close();
+    const db = new Database(path, { readonly: true });
+    const rows = db.prepare('SELECT version, name FROM schema_migrations ORDER BY version').all();
+    assert.deepEqual(rows, loadMigrations('sqlite').map((m) => ({ version: m.version, name: m.name })));
+    assert.equal((db.prepare('PRAGMA journal_mode').get() as { journal_mode: string }).journal_mode, 'wal');
+    db.close();
+  });
+
+  it('refuses a database whose schema is newer than this build', async () => {
+    const path = join(dir, 'newer.db');
+    await (SqliteStore.open({ path })).close();
+    const db = new Database(path);
+    db.prepare('INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, ?, 0)').run('from_the_future');
+    db.close();
+    assert.throws(() => SqliteStore.open({ path }), SchemaTooNewError);
+  });
+});
+
+describe('SQLite specifics', () => {
+  it('keeps a service secret across reopening', async () => {
+    const path = join(dir, 'secret.db');
+    const a = SqliteStore.open({ path });
+    const s1 = await a.secret('cursor-hmac');
+    assert.equal(s1.length, 32);
+    assert.deepEqual(await a.secret('cursor-hmac'), s1);
+    await a.close();
+    const b = SqliteStore.open({ path });
+    assert.deepEqual(await b.secret('cursor-hmac'), s1);
+    assert.notDeepEqual(await b.secret('other'), s1);
+    await b.close();
+  });
+
+  it('maps a locked database to StoreUnavailableError by its code', async () => {
+    const path = join(dir, 'locked.db');
+    const s = SqliteStore.open({ path, busyTimeoutMs: 50 });
+    const other = new Database(path);
+    other.exec('BEGIN EXCLUSIVE');
+    try {
+      await assert.rejects(s.insertTask(task()), StoreUnavailableError);
+    } finally {
+      other.exec('ROLLBACK');
+      other.close();
+      await s.close();
+    }
+  });
+});
