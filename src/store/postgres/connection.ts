@@ -43,9 +43,11 @@ export function createPool(url: string, max: number): pg.Pool {
   // BIGINT (int8) columns hold epoch milliseconds, well within Number's exact range.
   pg.types.setTypeParser(pg.types.builtins.INT8, (v) => Number(v));
   const pool = new pg.Pool({ connectionString: url, max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000, application_name: 'reload-tasks' });
-  // An idle client losing its connection emits on the pool; without a listener that would crash
-  // the process. The next query finds out and is answered 503.
+  // A client losing its connection emits 'error' (on the pool when idle, on the client itself when
+  // checked out); without a listener either would crash the process. The query in flight rejects
+  // anyway, and is answered 503.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   return pool;
 }
 
