@@ -26,8 +26,7 @@ export function resolveConnection(flags: ConnectionFlags, env: NodeJS.ProcessEnv
   const given = (v: string | undefined): string | undefined => (v === undefined || v === '' ? undefined : v);
   let server = given(flags.server) ?? given(env.RELOAD_TASKS_SERVER);
   let token = given(flags.token) ?? given(env.RELOAD_TASKS_TOKEN);
-  let from = server === undefined ? '' : given(flags.server) !== undefined ? '--server' : 'RELOAD_TASKS_SERVER';
-  if (server !== undefined) server = normalizeServer(server, from);
+  if (server !== undefined) server = normalizeServer(server, given(flags.server) !== undefined ? '--server' : 'RELOAD_TASKS_SERVER');
 
   if (server === undefined || token === undefined || flags.context !== undefined) {
     const dir = configDir(env);
@@ -41,10 +40,7 @@ export function resolveConnection(flags: ConnectionFlags, env: NodeJS.ProcessEnv
       const warning = permissionWarning(dir);
       if (warning) warn(`warning: ${warning}`);
       const contextServer = normalizeServer(context.server, `context '${name}'`);
-      if (server === undefined) {
-        server = contextServer;
-        from = `context '${name}'`;
-      }
+      server ??= contextServer;
       if (token === undefined && server === contextServer && context.token !== '') token = context.token;
     }
   }

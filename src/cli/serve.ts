@@ -1,7 +1,6 @@
 /** `reload-task serve` (what `npm start` runs): the service, until SIGTERM or SIGINT. */
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config.js';
-import { startServer } from '../server.js';
 import { UsageError } from './recurrence-flag.js';
 
 export function serveCommand(write: (text: string) => void): Command {
@@ -16,6 +15,8 @@ export function serveCommand(write: (text: string) => void): Command {
         if (e instanceof ConfigError) throw new UsageError(`configuration: ${e.message}`);
         throw e;
       }
+      // Loaded here, not at the top: every other command starts without the server's modules.
+      const { startServer } = await import('../server.js');
       const running = await startServer(config);
       const local = !config.auth.jwksUrl && !config.auth.publicKeyPem;
       write(

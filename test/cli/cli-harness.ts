@@ -29,13 +29,22 @@ export interface RunOptions {
  * test's own process can answer it.
  */
 export function cli(args: readonly string[], options: RunOptions = {}): Promise<Result> {
-  const env: Record<string, string> = { RELOAD_TASKS_CONFIG_DIR: NO_CONFIG };
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('RELOAD_TASKS_')) env[k] = v;
+  const env: Record<string, string> = { ...hermetic(), RELOAD_TASKS_CONFIG_DIR: NO_CONFIG };
   for (const [k, v] of Object.entries(options.env ?? {})) {
     if (v === undefined) delete env[k];
     else env[k] = v;
   }
   return run(process.execPath, ['--import', 'tsx', MAIN, ...args], env, options.input);
+}
+
+// The service's settings and the CLI's own variables, which a developer's shell may hold (a
+// DATABASE_URL, a JWT_SECRET): the tests set what they need and nothing else leaks in.
+const SETTING = /^(RELOAD_TASKS_|DATABASE_|REDIS_|JWT_|RATE_LIMIT_|PUBLIC_URL$|TRUST_PROXY$|HOST$|PORT$|DATA_DIR$|LOG_LEVEL$|EXECUTOR$|SCHEDULER_|MISFIRE_|CATCH_UP_|OVERLAP_|MAX_CONC|MAX_CONSEC|RELOAD_|QLIK_|WEBHOOK_|SIMULATED_|SHUTDOWN_)/;
+
+function hermetic(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !SETTING.test(k)) env[k] = v;
+  return env;
 }
 
 export function run(command: string, args: readonly string[], env: Record<string, string>, input?: string): Promise<Result> {
@@ -70,7 +79,7 @@ export interface Service {
 export async function startService(env: Record<string, string> = {}): Promise<Service> {
   const scratch = mkdtempSync(join(tmpdir(), 'reload-tasks-cli-'));
   const dataDir = join(scratch, 'data');
-  const serverEnv = { ...process.env, DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', SIMULATED_DURATION_MS: '50', ...env } as Record<string, string>;
+  const serverEnv = { ...hermetic(), DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'silent', SIMULATED_DURATION_MS: '50', ...env };
   const server: ChildProcess = spawn(process.execPath, ['--import', 'tsx', MAIN, 'serve'], { env: serverEnv, stdio: ['ignore', 'pipe', 'pipe'] });
   let banner = '';
   const url = await new Promise<string>((resolve, reject) => {

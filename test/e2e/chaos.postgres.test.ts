@@ -6,7 +6,7 @@
 // a recorded miss), every reload ended. Short in CI; CHAOS_SECONDS / CHAOS_TASKS for the long run
 // by hand (docs/operations.md has the figures).
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,6 +23,8 @@ const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const SECONDS = Number(process.env.CHAOS_SECONDS ?? 25);
 const TASKS = Number(process.env.CHAOS_TASKS ?? 600);
 const RULE = 'FREQ=SECONDLY;INTERVAL=5';
+/** By hand only: restart the real PostgreSQL server (pg_ctlcluster) instead of cutting a proxy. */
+const PG_RESTART = process.env.CHAOS_PG_RESTART === '1';
 const children = new Set<ChildProcess>();
 const stores: TestStore[] = [];
 after(async () => {
@@ -169,7 +171,13 @@ describe('several instances on PostgreSQL', { timeout: (SECONDS + 240) * 1000 },
     const get = () => fetch(`${instance.url}/api/v1/reload-tasks`, { headers: { authorization: `Bearer ${token}` } });
     assert.equal((await get()).status, 200);
     await sleep(3000);
-    await proxy.cut();
+    if (PG_RESTART) {
+      // Stop the server, see the 503, start it again (pg_ctlcluster … restart, in two steps).
+      const cluster = execFileSync('ls', ['/etc/postgresql']).toString().trim();
+      execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', cluster, 'main', 'stop', '-m', 'fast']);
+    } else {
+      await proxy.cut();
+    }
     await sleep(500);
     const during = await get();
     assert.equal(during.status, 503);
@@ -178,7 +186,12 @@ describe('several instances on PostgreSQL', { timeout: (SECONDS + 240) * 1000 },
     assert.ok(during.headers.get('retry-after'));
     await sleep(6000); // occurrences fall due while the database is away
     assert.equal(instance.child.exitCode, null, 'the process died during the outage');
-    await proxy.restore();
+    if (PG_RESTART) {
+      const cluster = execFileSync('ls', ['/etc/postgresql']).toString().trim();
+      execFileSync('pg_ctlcluster', ['--skip-systemctl-redirect', cluster, 'main', 'start']);
+    } else {
+      await proxy.restore();
+    }
     const back = Date.now();
     for (;;) {
       const r = await get();
