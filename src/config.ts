@@ -18,6 +18,8 @@ export interface Config {
   /** Base of absolute links (`links.self.href`); when unset, taken from each request's Host. */
   readonly publicUrl: string | undefined;
   readonly trustProxy: boolean;
+  /** When set, GET /metrics needs `Authorization: Bearer <this>`. */
+  readonly metricsToken: string | undefined;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly auth: AuthConfig;
   readonly rateLimit: RateLimitConfig;
@@ -184,6 +186,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: redis(str('REDIS_URL')),
     publicUrl: url('PUBLIC_URL'),
     trustProxy: bool('TRUST_PROXY', false),
+    metricsToken: str('METRICS_TOKEN'),
     logLevel: logLevel as Config['logLevel'],
     auth: Object.freeze({
       jwksUrl,

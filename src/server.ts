@@ -13,6 +13,7 @@ import type { Config } from './config.js';
 import { loadOrCreateLocalKey } from './auth/local-key.js';
 import { createVerifier } from './auth/verifier.js';
 import { buildApp } from './http/app.js';
+import { Metrics } from './metrics.js';
 import { createExecutor } from './reloads/executors/index.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { openStore } from './store/open.js';
@@ -35,7 +36,17 @@ const CLOCK_SYNC_MS = 60_000;
 
 export async function startServer(config: Config, baseClock: Clock = systemClock): Promise<Running> {
   const log = pino({ level: config.logLevel, redact: REDACT });
-  const store = await openStore(config);
+  let schedulerRef: Scheduler | undefined;
+  const opened = await openStore(config);
+  const metrics = new Metrics({
+    queueDepth: () => opened.queuedCount(),
+    oldestQueuedAge: async () => {
+      const t = await opened.oldestQueuedTime();
+      return t === null ? 0 : Math.max(0, (Date.now() - t) / 1000);
+    },
+    running: () => schedulerRef?.dispatcher.running ?? 0,
+  });
+  const store = metrics.timedStore(opened);
   let scheduler: Scheduler | undefined;
   let stopSync = (): void => {};
   try {
@@ -53,7 +64,10 @@ export async function startServer(config: Config, baseClock: Clock = systemClock
     const owner = `${hostname()}:${process.pid}:${randomBytes(4).toString('hex')}`;
     if (config.scheduler.enabled) {
       scheduler = new Scheduler(store, createExecutor(config.executor), clock, log.child({ component: 'scheduler' }), config.scheduler, owner);
+      schedulerRef = scheduler;
       const s = scheduler;
+      s.on('recorded', (occurrences, at) => metrics.recorded(occurrences, at));
+      s.on('finished', (f) => metrics.finished(f));
       // Other instances' changes (PostgreSQL LISTEN/NOTIFY) wake this one's scheduler.
       await store.subscribe((e) => (e.kind === 'cancel' ? s.dispatcher.cancel(e.reloadId) : s.nudge()));
     }
@@ -64,7 +78,10 @@ export async function startServer(config: Config, baseClock: Clock = systemClock
       clock,
       verify,
       logger: log,
-      ...(scheduler && { scheduler: { nudge: () => scheduler!.nudge(), cancel: (id: string) => scheduler!.dispatcher.cancel(id) } }),
+      metrics,
+      ...(scheduler && {
+        scheduler: { nudge: () => scheduler!.nudge(), cancel: (id: string) => scheduler!.dispatcher.cancel(id), running: () => scheduler!.started },
+      }),
     });
     const address = await app.listen({ host: config.host, port: config.port });
     scheduler?.start();

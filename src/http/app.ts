@@ -15,7 +15,9 @@ import { AuthError, type Principal, type Verifier } from '../auth/verifier.js';
 import { StoreUnavailableError, type Store } from '../store/store.js';
 import { ApiError, envelope, ERRORS, type ErrorCode } from './errors.js';
 import { CursorCodec } from './pagination.js';
+import type { Metrics } from '../metrics.js';
 import { eventsRoutes, EVENTS_PATH } from './events-routes.js';
+import { opsRoutes } from './ops-routes.js';
 import { reloadsRoutes, RELOADS_PATH } from './reloads-routes.js';
 import { reloadTasksRoutes, TASKS_PATH } from './reload-tasks-routes.js';
 import { traceIdOf } from './trace.js';
@@ -36,11 +38,14 @@ export interface AppDeps {
   readonly logger?: boolean | object;
   /** The scheduler of this process, told about changes so it need not wait for its next look. */
   readonly scheduler?: SchedulerHooks;
+  readonly metrics?: Metrics;
 }
 
 export interface SchedulerHooks {
   /** Tasks or the reload queue changed. */
   nudge(): void;
+  /** Whether the scheduler loop runs (readiness). */
+  running(): boolean;
   /** A reload was marked CANCELING: stop it now if it runs in this process. */
   cancel(reloadId: string): void;
 }
@@ -82,11 +87,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   // One log line per request, with its trace id, status and time, and never a header.
+  const metrics = deps.metrics;
   app.addHook('onResponse', async (request, reply) => {
     request.log.info(
       { method: request.method, url: request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
       'request',
     );
+    // By route pattern, not URL, so that ids do not make a label per task.
+    metrics?.httpDuration.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: reply.statusCode }, reply.elapsedTime / 1000);
+  });
+  await app.register(opsRoutes, {
+    store: deps.store,
+    metrics,
+    metricsToken: config.metricsToken,
+    schedulerRunning: deps.scheduler && (() => deps.scheduler!.running()),
   });
 
   await app.register(swagger, {

@@ -86,6 +86,11 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     );
   }
 
+  /** Whether the loop is running (readiness). */
+  get started(): boolean {
+    return this.running;
+  }
+
   start(): void {
     if (this.running) return;
     this.running = true;
@@ -130,7 +135,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     // Fire everything due, a batch at a time.
     for (;;) {
       const recorded = await this.store.fireDue(now, FIRE_BATCH, this.planner(now));
-      if (recorded.length > 0) this.emit('recorded', recorded, now);
+      if (recorded.length > 0) this.emit('recorded', recorded, this.clock.now()); // committed just now
       const due = await this.store.nextDueTime();
       if (due === null || due > now) break;
       await yieldToEventLoop(); // a herd takes many batches: let requests and signals in between

@@ -28,6 +28,8 @@ export interface Store extends TaskStore, ReloadStore, SchedulerStore {
   secret(name: string): Promise<Buffer>;
   /** The database's clock (epoch ms): the time every instance sharing it agrees on. */
   databaseTime(): Promise<number>;
+  /** The schema version in the database and the one this build expects (readiness). */
+  schemaVersion(): Promise<{ readonly current: number; readonly expected: number }>;
   /**
    * Changes made by any instance sharing the database (tasks or queue changed, a reload asked to
    * cancel), and `reconnected` after a gap in which some may have been missed. SQLite has one
@@ -170,6 +172,8 @@ export interface SchedulerStore {
   expireQueued(createdBefore: number, now: number, policy: FailurePolicy, limit: number): Promise<Reload[]>;
   /** The creation time of the oldest queued reload, or null. */
   oldestQueuedTime(): Promise<number | null>;
+  /** How many reloads are queued (all instances). */
+  queuedCount(): Promise<number>;
   /** Tasks of an app with autoReload, for a data-updated event. */
   autoReloadTasks(tenantId: string, appId: string): Promise<Task[]>;
   /** Disables every task of a user with the given code (owner deleted/disabled); returns how many. */

@@ -212,6 +212,15 @@ export class PostgresStore implements Store {
     return (await query<{ value: Buffer }>(this.pool, sql.GET_META, [name])).rows[0]!.value;
   }
 
+  async queuedCount(): Promise<number> {
+    return (await query<{ n: number }>(this.pool, `SELECT count(*)::int AS n FROM reloads WHERE status = 'QUEUED'`)).rows[0]!.n;
+  }
+
+  async schemaVersion(): Promise<{ current: number; expected: number }> {
+    const current = (await query<{ v: number }>(this.pool, 'SELECT coalesce(max(version), 0)::int AS v FROM schema_migrations')).rows[0]!.v;
+    return { current, expected: loadMigrations('postgres').length };
+  }
+
   async databaseTime(): Promise<number> {
     return (await query<{ t: number }>(this.pool, sql.DATABASE_TIME)).rows[0]!.t;
   }

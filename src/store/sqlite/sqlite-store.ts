@@ -193,6 +193,15 @@ export class SqliteStore implements Store {
     return guard(() => scheduling.deleteAppTasks(this.ctx, tenantId, appId));
   }
 
+  async queuedCount(): Promise<number> {
+    return guard(() => (this.stmt(`SELECT count(*) AS n FROM reloads WHERE status = 'QUEUED'`).get() as { n: number }).n);
+  }
+
+  async schemaVersion(): Promise<{ current: number; expected: number }> {
+    const current = guard(() => (this.stmt('SELECT coalesce(max(version), 0) AS v FROM schema_migrations').get() as { v: number }).v);
+    return { current, expected: loadMigrations('sqlite').length };
+  }
+
   async databaseTime(): Promise<number> {
     return Date.now();
   }

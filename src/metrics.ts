@@ -1,0 +1,115 @@
+/**
+ * Prometheus metrics (prom-client), on a registry of their own per service instance. Names and
+ * units follow Prometheus conventions (`_seconds`, `_total`); docs/operations.md lists them with
+ * what to alert on.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { FinishedReload } from './scheduler/dispatcher.js';
+import type { FiredOccurrence, Store } from './store/store.js';
+
+export class Metrics {
+  readonly registry = new Registry();
+
+  readonly httpDuration = new Histogram({
+    name: 'reload_tasks_http_request_duration_seconds',
+    help: 'HTTP request duration, by route pattern, method and status code.',
+    labelNames: ['method', 'route', 'status_code'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [this.registry],
+  });
+
+  readonly occurrences = new Counter({
+    name: 'reload_tasks_occurrences_total',
+    help: 'Occurrences recorded by the scheduler, by outcome: fired, missed (after downtime), skipped (overlap).',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
+  readonly fireSkew = new Histogram({
+    name: 'reload_tasks_fire_skew_seconds',
+    help: 'When an occurrence was fired minus its nominal time.',
+    buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+
+  readonly reloadsFinished = new Counter({
+    name: 'reload_tasks_reloads_finished_total',
+    help: 'Reloads that ended, by final status and executor.',
+    labelNames: ['status', 'executor'] as const,
+    registers: [this.registry],
+  });
+
+  readonly tasksDisabled = new Counter({
+    name: 'reload_tasks_tasks_disabled_total',
+    help: 'Tasks the service disabled by itself (consecutive failures).',
+    labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly storeDuration = new Histogram({
+    name: 'reload_tasks_store_operation_duration_seconds',
+    help: 'Duration of store (database) operations, by operation.',
+    labelNames: ['operation'] as const,
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5],
+    registers: [this.registry],
+  });
+
+  constructor(sources: { readonly queueDepth: () => Promise<number>; readonly oldestQueuedAge: () => Promise<number>; readonly running: () => number }) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'reload_tasks_' });
+    new Gauge({
+      name: 'reload_tasks_reload_queue_depth',
+      help: 'Reloads waiting for a free slot (all instances).',
+      registers: [this.registry],
+      async collect() {
+        this.set(await sources.queueDepth().catch(() => Number.NaN));
+      },
+    });
+    new Gauge({
+      name: 'reload_tasks_reload_queue_oldest_age_seconds',
+      help: 'How long the oldest queued reload has waited (0 when none).',
+      registers: [this.registry],
+      async collect() {
+        this.set(await sources.oldestQueuedAge().catch(() => Number.NaN));
+      },
+    });
+    new Gauge({
+      name: 'reload_tasks_reloads_running',
+      help: 'Reloads this instance is running.',
+      registers: [this.registry],
+      collect() {
+        this.set(sources.running());
+      },
+    });
+  }
+
+  /** Scheduler events: what was recorded, and how late. */
+  recorded(occurrences: readonly FiredOccurrence[], at: number): void {
+    for (const o of occurrences) {
+      this.occurrences.inc({ outcome: o.outcome });
+      if (o.outcome === 'fired') this.fireSkew.observe(Math.max(0, at - o.nominal) / 1000);
+    }
+  }
+
+  finished(f: FinishedReload): void {
+    this.reloadsFinished.inc({ status: f.reload.status, executor: f.reload.executor ?? 'none' });
+    if (f.disabledTaskId) this.tasksDisabled.inc({ code: 'CONSECUTIVE-FAILURES' });
+  }
+
+  /** The store with every operation timed. */
+  timedStore(store: Store): Store {
+    const histogram = this.storeDuration;
+    return new Proxy(store, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver) as unknown;
+        if (typeof value !== 'function' || name === 'subscribe' || name === 'close') return value;
+        return (...args: unknown[]) => {
+          const end = histogram.startTimer({ operation: String(name) });
+          const result = (value as (...a: unknown[]) => unknown).apply(target, args);
+          if (result instanceof Promise) return result.finally(() => end());
+          end();
+          return result;
+        };
+      },
+    });
+  }
+}
