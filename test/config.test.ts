@@ -29,3 +29,13 @@ for (const [env, message] of bad) {
     assert.throws(() => loadConfig(env), (e: unknown) => e instanceof ConfigError && message.test(e.message));
   });
 }
+
+it('every variable the configuration reads is documented in docs/operations.md', async () => {
+  const { readFileSync } = await import('node:fs');
+  const source = readFileSync(new URL('../src/config.ts', import.meta.url), 'utf8');
+  const doc = readFileSync(new URL('../docs/operations.md', import.meta.url), 'utf8');
+  const names = [...source.matchAll(/\b(?:str|int|bool|oneOf|minutes|required|url)\('([A-Z_]+)'/g)].map((m) => m[1]!);
+  assert.ok(names.length > 30);
+  const missing = [...new Set(names)].filter((n) => !doc.includes(`| \`${n}\` |`));
+  assert.deepEqual(missing, []);
+});

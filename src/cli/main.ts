@@ -4,6 +4,7 @@
  * command was called wrongly (bad flags or input), 1 that something failed while running.
  */
 import { Command, CommanderError } from 'commander';
+import { backupCommand } from './backup.js';
 import { contextCommand } from './context-command.js';
 import { previewCommand } from './preview.js';
 import { reloadsCommand } from './reloads-command.js';
@@ -25,6 +26,7 @@ export function buildProgram(out: (text: string) => void, err: (text: string) =>
   program.addCommand(tokenCommand(out).helpGroup('Connecting:'));
   program.addCommand(previewCommand(out).helpGroup('Schedules:'));
   program.addCommand(serveCommand(out).helpGroup('Running the service:'));
+  program.addCommand(backupCommand(out).helpGroup('Running the service:'));
   // Every command reports usage mistakes through CommanderError instead of exiting by itself.
   const override = (cmd: Command): void => {
     cmd.exitOverride().configureOutput({ writeOut: out, writeErr: err });
