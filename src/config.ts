@@ -20,6 +20,7 @@ export interface Config {
   readonly trustProxy: boolean;
   /** When set, GET /metrics needs `Authorization: Bearer <this>`. */
   readonly metricsToken: string | undefined;
+  readonly http: HttpLimits;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly auth: AuthConfig;
   readonly rateLimit: RateLimitConfig;
@@ -55,6 +56,18 @@ export type ExecutorConfig =
   | { readonly kind: 'qlik-cloud'; readonly tenantUrl: string; readonly apiKey: string; readonly pollIntervalMs: number }
   | { readonly kind: 'webhook'; readonly url: string; readonly secret: string; readonly timeoutMs: number; readonly retries: number }
   | { readonly kind: 'command'; readonly command: string };
+
+/** How long and how much a client may take: a slow or endless client cannot hold the server. */
+export interface HttpLimits {
+  /** The whole request (headers and body) must arrive within this. */
+  readonly requestTimeoutMs: number;
+  /** The headers must arrive within this (slowloris). */
+  readonly headersTimeoutMs: number;
+  /** An idle keep-alive connection is closed after this. */
+  readonly keepAliveTimeoutMs: number;
+  /** Requests served on one connection before it is closed (0: no limit). */
+  readonly maxRequestsPerSocket: number;
+}
 
 export interface AuthConfig {
   /** JWKS URL (production with an identity provider). */
@@ -127,6 +140,17 @@ export function loadConfig(env: Env = process.env): Config {
     if (!/^rediss?:\/\//.test(v)) throw new ConfigError('REDIS_URL: must be a redis:// or rediss:// URL');
     return v;
   };
+  const httpLimits = (): HttpLimits => {
+    const requestTimeoutMs = int('HTTP_REQUEST_TIMEOUT_SECONDS', 30, 1, 3600) * 1000;
+    const headersTimeoutMs = int('HTTP_HEADERS_TIMEOUT_SECONDS', 10, 1, 3600) * 1000;
+    if (headersTimeoutMs > requestTimeoutMs) throw new ConfigError('HTTP_HEADERS_TIMEOUT_SECONDS: must not exceed HTTP_REQUEST_TIMEOUT_SECONDS');
+    return Object.freeze({
+      requestTimeoutMs,
+      headersTimeoutMs,
+      keepAliveTimeoutMs: int('HTTP_KEEP_ALIVE_TIMEOUT_SECONDS', 5, 1, 3600) * 1000,
+      maxRequestsPerSocket: int('HTTP_MAX_REQUESTS_PER_SOCKET', 1000, 0, 1_000_000),
+    });
+  };
   const levels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
   const logLevel = (str('LOG_LEVEL') ?? 'info').toLowerCase();
   if (!(levels as readonly string[]).includes(logLevel)) throw new ConfigError(`LOG_LEVEL: '${logLevel}' is not one of ${levels.join(', ')}`);
@@ -187,6 +211,7 @@ export function loadConfig(env: Env = process.env): Config {
     publicUrl: url('PUBLIC_URL'),
     trustProxy: bool('TRUST_PROXY', false),
     metricsToken: str('METRICS_TOKEN'),
+    http: httpLimits(),
     logLevel: logLevel as Config['logLevel'],
     auth: Object.freeze({
       jwksUrl,

@@ -4,6 +4,7 @@
  * catalogue code; every request has a trace id (from `traceparent` when sent) and one log line;
  * /api routes need a verified bearer token and are rate limited per user per tenant.
  */
+import { createServer } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { Redis } from 'ioredis';
@@ -64,10 +65,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ requestIdLogLabel: 'traceId', disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     trustProxy: config.trustProxy,
-    // Slow clients cannot hold a connection for long (issue 7 measures these).
-    requestTimeout: 30_000,
-    connectionTimeout: 30_000,
-    keepAliveTimeout: 5_000,
+    // Slow clients cannot hold a connection for long (test/e2e/slow-clients.test.ts). Node checks
+    // these timeouts every connectionsCheckingInterval (30 s by default, which would let a slowloris
+    // keep a connection that long), so the server is made here with a tighter check.
+    serverFactory: (handler) => {
+      const server = createServer(
+        {
+          requestTimeout: config.http.requestTimeoutMs,
+          headersTimeout: config.http.headersTimeoutMs,
+          keepAliveTimeout: config.http.keepAliveTimeoutMs,
+          connectionsCheckingInterval: Math.min(1000, config.http.headersTimeoutMs / 2),
+        },
+        handler,
+      );
+      server.maxRequestsPerSocket = config.http.maxRequestsPerSocket;
+      return server;
+    },
     return503OnClosing: true,
     // JSON keys like __proto__ are refused, not merged.
     onProtoPoisoning: 'error',

@@ -1,0 +1,123 @@
+// Nobody crosses a tenant line, for every endpoint: another tenant's caller (even its admin) gets
+// 404 for the first tenant's ids, exactly as for ids that do not exist, and never sees them in a
+// list; another user of the same tenant gets 403 (the owner and the tenant's admin get through);
+// ids cannot be guessed from one another.
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { SimulatedExecutor } from '../../src/reloads/executors/simulated.js';
+import { Scheduler } from '../../src/scheduler/scheduler.js';
+import { createTestApi, errorOf, type TestApi } from '../helpers/api.js';
+import { quiet } from '../helpers/scheduler.js';
+
+let api: TestApi;
+let taskId: string;
+let reloadId: string;
+let scheduledReloadId: string;
+const missingTask = '6b0000000000000000000000';
+const missingReload = '0000000000000000000000aa';
+
+before(async () => {
+  api = await createTestApi();
+  const t = await api.call('POST', '/api/v1/reload-tasks', { body: { appId: 'secret-app', timeZone: 'UTC', startDateTime: '2026-12-01T12:30:00', recurrence: ['FREQ=HOURLY;BYMINUTE=30'] } });
+  taskId = t.json().id;
+  reloadId = (await api.call('POST', '/api/v1/reloads', { body: { appId: 'secret-app' } })).json().id;
+  // A scheduled reload of the task (so the task's history and the reload list have entries).
+  const scheduler = new Scheduler(api.store, new SimulatedExecutor({ durationMs: 0, failureRate: 0 }), api.clock, quiet, api.config.scheduler, 'tenancy');
+  api.clock.set(Date.parse('2026-12-01T12:30:00Z'));
+  await scheduler.tick();
+  await scheduler.dispatcher.idle();
+  await scheduler.stop();
+  const reloads = (await api.call('GET', '/api/v1/reloads?limit=100')).json().data as Array<{ id: string; resourceId?: string }>;
+  scheduledReloadId = reloads.find((r) => r.resourceId === taskId)!.id;
+});
+after(() => api.close());
+
+const otherTenant: [string, string] = ['globex', 'mallory'];
+
+/** Every endpoint that takes an id, with a body where it needs one. */
+const byId = (task: string, reload: string) =>
+  [
+    ['GET', `/api/v1/reload-tasks/${task}`],
+    ['PUT', `/api/v1/reload-tasks/${task}`, { partial: true }],
+    ['DELETE', `/api/v1/reload-tasks/${task}`],
+    ['GET', `/api/v1/reload-tasks/${task}/occurrences`],
+    ['GET', `/api/v1/reloads/${reload}`],
+    ['POST', `/api/v1/reloads/${reload}/actions/cancel`],
+  ] as const;
+
+describe('another tenant', () => {
+  for (const [method, path, body] of byId('TASK', 'RELOAD')) {
+    it(`${method} ${path}: 404, exactly as for an id that does not exist, even as that tenant's admin`, async () => {
+      const real = path.replace('TASK', taskId).replace('RELOAD', reloadId);
+      const none = path.replace('TASK', missingTask).replace('RELOAD', missingReload);
+      const theirs = await api.call(method, real, { as: otherTenant, admin: true, ...(body && { body }) });
+      const missing = await api.call(method, none, { as: otherTenant, admin: true, ...(body && { body }) });
+      assert.equal(theirs.statusCode, 404);
+      assert.equal(missing.statusCode, 404);
+      const a = errorOf(theirs);
+      const b = errorOf(missing);
+      assert.equal(a.code, b.code);
+      assert.equal(a.detail.replace(taskId, 'ID').replace(reloadId, 'ID'), b.detail.replace(missingTask, 'ID').replace(missingReload, 'ID'));
+      assert.ok(!theirs.body.includes('secret-app'));
+    });
+  }
+
+  it('never sees the first tenant in any list, filter or event', async () => {
+    for (const path of ['/api/v1/reload-tasks?limit=100', '/api/v1/reload-tasks?appId=secret-app', '/api/v1/reloads?limit=100', '/api/v1/reloads?appId=secret-app', `/api/v1/reloads?resourceId=${taskId}`]) {
+      const res = await api.call('GET', path, { as: otherTenant, admin: true });
+      assert.equal(res.statusCode, 200, path);
+      assert.deepEqual(res.json().data, [], path);
+    }
+    // An admin's event acts on its own tenant only.
+    const ev = await api.call('POST', '/api/v1/events', { as: otherTenant, admin: true, body: { type: 'com.qlik.v1.app.deleted', data: { appId: 'secret-app' } } });
+    assert.equal(ev.json().tasks, 0);
+    assert.equal((await api.call('GET', `/api/v1/reload-tasks/${taskId}`)).statusCode, 200);
+  });
+
+  it('cannot reach the first tenant through a page cursor of theirs', async () => {
+    await api.call('POST', '/api/v1/reload-tasks', { body: { appId: 'secret-app', timeZone: 'UTC' } });
+    const page = (await api.call('GET', '/api/v1/reload-tasks?limit=1')).json();
+    const next = new URL(page.links.next.href);
+    const res = await api.call('GET', `${next.pathname}${next.search}`, { as: otherTenant, admin: true });
+    assert.deepEqual(res.json().data, []);
+  });
+});
+
+describe('another user of the same tenant', () => {
+  for (const [method, path, body] of byId('TASK', 'RELOAD')) {
+    it(`${method} ${path}: 403; the owner and the tenant admin get through`, async () => {
+      const real = path.replace('TASK', taskId).replace('RELOAD', scheduledReloadId);
+      const res = await api.call(method, real, { as: 'bob', ...(body && { body }) });
+      assert.equal(res.statusCode, 403, res.body);
+      assert.equal(errorOf(res).code, 'HTTP-403');
+      if (method === 'GET') {
+        assert.equal((await api.call(method, real)).statusCode, 200);
+        assert.equal((await api.call(method, real, { as: 'root', admin: true })).statusCode, 200);
+      }
+    });
+  }
+
+  it('sees only their own tasks and reloads in lists', async () => {
+    assert.deepEqual((await api.call('GET', '/api/v1/reload-tasks?limit=100', { as: 'bob' })).json().data, []);
+    assert.deepEqual((await api.call('GET', '/api/v1/reloads?limit=100', { as: 'bob' })).json().data, []);
+    assert.ok((await api.call('GET', '/api/v1/reload-tasks?limit=100', { as: 'root', admin: true })).json().data.length >= 1);
+  });
+
+  it('cannot send events (admins only)', async () => {
+    assert.equal((await api.call('POST', '/api/v1/events', { as: 'bob', body: { type: 'com.qlik.v1.user.deleted', data: { userId: 'alice' } } })).statusCode, 403);
+  });
+});
+
+describe('ids', () => {
+  it('are not guessable: 64 random bits after the time prefix, none repeats', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 200; i++) ids.push((await api.call('POST', '/api/v1/reload-tasks', { body: { appId: 'x', timeZone: 'UTC' } })).json().id);
+    assert.equal(new Set(ids).size, ids.length);
+    const tails = ids.map((id) => id.slice(8));
+    assert.equal(new Set(tails).size, tails.length);
+    // Neighbours share nothing beyond the creation second: the random part differs in about half its bits.
+    const bits = (a: string, b: string) => [...(BigInt(`0x${a}`) ^ BigInt(`0x${b}`)).toString(2)].filter((c) => c === '1').length;
+    const mean = tails.slice(1).reduce((s, t, i) => s + bits(t, tails[i]!), 0) / (tails.length - 1);
+    assert.ok(mean > 24 && mean < 40, `mean differing bits ${mean}`);
+  });
+});
