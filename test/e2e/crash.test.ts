@@ -1,5 +1,6 @@
-// kill -9 during a burst of firings, again and again: afterwards every due occurrence is recorded
-// exactly once (fired or missed), every fired one has exactly one reload, and every reload ended.
+// kill -9 during a burst of firings and API writes, again and again: afterwards the SQLite file
+// opens, every write the API acknowledged is there, every due occurrence is recorded exactly once
+// (fired or missed), every fired one has exactly one reload, and every reload ended.
 // The burst is a backlog (tasks whose occurrences were due before the process starts, with the
 // `all` misfire policy), so the test needs no fake clock in the real process.
 // CRASH_CYCLES sets the number of kills (default 4 here; 20 by hand).
@@ -11,6 +12,9 @@ import { join } from 'node:path';
 import { after, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import Database from 'better-sqlite3';
+import { loadOrCreateLocalKey } from '../../src/auth/local-key.js';
+import { mintToken } from '../../src/auth/mint.js';
+import { loadConfig } from '../../src/config.js';
 import { compileSchedule } from '../../src/recurrence/index.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { newTaskId } from '../../src/tasks/ids.js';
@@ -42,17 +46,49 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function start(): Promise<ChildProcess> {
+function start(): Promise<ChildProcess & { url: string }> {
   const child = spawn(process.execPath, ['--import', 'tsx', main, 'serve'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   children.add(child);
   return new Promise((resolve, reject) => {
     let out = '';
     child.stdout!.on('data', (c: Buffer) => {
       out += c.toString();
-      if (out.includes('listening on')) resolve(child);
+      const m = /listening on (http:\/\/\S+)/.exec(out);
+      if (m) resolve(Object.assign(child, { url: m[1]! }));
     });
     child.on('exit', (code) => reject(new Error(`server exited early (${code}): ${out}`)));
   });
+}
+
+/**
+ * Creates tasks through the API as fast as it answers, until stopped; returns the ids of the ones
+ * the server acknowledged (201). Those must survive any kill.
+ */
+function writer(url: string, token: string): { readonly acked: string[]; stop(): Promise<string[]> } {
+  const acked: string[] = [];
+  let running = true;
+  const loop = (async () => {
+    for (let i = 0; running; i++) {
+      try {
+        const res = await fetch(`${url}/api/v1/reload-tasks`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+          body: JSON.stringify({ appId: `ack-${i}`, timeZone: 'UTC', startDateTime: '2099-01-01T00:00:00', recurrence: ['FREQ=DAILY'] }),
+        });
+        if (res.status === 201) acked.push(((await res.json()) as { id: string }).id);
+      } catch {
+        return; // the server died: what was acknowledged so far is what counts
+      }
+    }
+  })();
+  return {
+    acked,
+    async stop() {
+      running = false;
+      await loop;
+      return acked;
+    },
+  };
 }
 
 const exited = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
@@ -71,18 +107,22 @@ it(`survives ${CYCLES} kill -9 during a burst of firings without losing or doubl
 
   const db = new Database(dbPath, { readonly: true, fileMustExist: true });
   const count = (sql: string) => (db.prepare(sql).get() as { n: number }).n;
+  const token = await mintToken(loadConfig({ DATA_DIR: dir }).auth, () => loadOrCreateLocalKey(dir), { tenantId: 'writer', userId: 'w', admin: false, expiresInSeconds: 3600, now: Date.now() });
+  const acknowledged: string[] = [];
   let kills = 0;
   for (let cycle = 0; cycle < CYCLES; cycle++) {
     const child = await start();
-    // Kill somewhere in the burst: after it has recorded something, at a random moment.
+    const writes = writer(child.url, token);
+    // Kill somewhere in the burst: once it has recorded something and acknowledged a few writes,
+    // at a random moment.
     const before = count('SELECT count(*) AS n FROM occurrences') + count("SELECT count(*) AS n FROM reloads WHERE status = 'SUCCEEDED'");
-    const deadline = Date.now() + 15_000;
-    while (Date.now() < deadline && count('SELECT count(*) AS n FROM occurrences') + count("SELECT count(*) AS n FROM reloads WHERE status = 'SUCCEEDED'") === before) {
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    const deadline = Date.now() + 20_000;
+    const progressed = () => count('SELECT count(*) AS n FROM occurrences') + count("SELECT count(*) AS n FROM reloads WHERE status = 'SUCCEEDED'") > before;
+    while (Date.now() < deadline && !(progressed() && writes.acked.length >= 3)) await new Promise((r) => setTimeout(r, 5));
     await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 150)));
     child.kill('SIGKILL');
     await exited(child);
+    acknowledged.push(...(await writes.stop()));
     kills += 1;
     t.diagnostic(`kill ${kills}: ${count('SELECT count(*) AS n FROM occurrences')} occurrences recorded, ${count("SELECT count(*) AS n FROM reloads WHERE status = 'SUCCEEDED'")} reloads done, ${count("SELECT count(*) AS n FROM reloads WHERE status = 'RELOADING'")} left running`);
   }
@@ -100,7 +140,13 @@ it(`survives ${CYCLES} kill -9 during a burst of firings without losing or doubl
   child.kill('SIGTERM');
   await exited(child);
 
-  const tasks = db.prepare('SELECT id, start_date_time, next_execution_time FROM reload_tasks').all() as Array<{ id: string; start_date_time: string; next_execution_time: number }>;
+  // Every write the API acknowledged before a kill is in the database.
+  const stored = new Set((db.prepare("SELECT id FROM reload_tasks WHERE tenant_id = 'writer'").all() as Array<{ id: string }>).map((r) => r.id));
+  assert.ok(acknowledged.length > CYCLES, `only ${acknowledged.length} writes acknowledged`);
+  assert.deepEqual(acknowledged.filter((id) => !stored.has(id)), [], 'an acknowledged write was lost');
+  t.diagnostic(`${acknowledged.length} acknowledged API writes, all present after ${CYCLES} kills`);
+
+  const tasks = db.prepare("SELECT id, start_date_time, next_execution_time FROM reload_tasks WHERE tenant_id <> 'writer'").all() as Array<{ id: string; start_date_time: string; next_execution_time: number }>;
   const occurrences = db.prepare('SELECT task_id, nominal_time, outcome, reload_id FROM occurrences ORDER BY task_id, nominal_time').all() as Array<{ task_id: string; nominal_time: number; outcome: string; reload_id: string | null }>;
   const reloads = db.prepare("SELECT id, resource_id, scheduled_time, status FROM reloads WHERE type = 'chronos'").all() as Array<{ id: string; resource_id: string; scheduled_time: number; status: string }>;
   const byTask = new Map<string, number[]>();
