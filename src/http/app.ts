@@ -8,6 +8,7 @@ import { createServer } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import { Redis } from 'ioredis';
+import secureJson from 'secure-json-parse';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { Clock } from '../clock.js';
@@ -94,6 +95,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setValidatorCompiler(validatorCompiler);
   // The API speaks JSON only: anything else (Fastify also parses text/plain by default) is a 415.
   app.removeContentTypeParser(['text/plain']);
+  // An empty body with a JSON content type is no body: clients (the spec's own fetch examples among
+  // them) send Content-Type: application/json on GET and DELETE too. Fastify's parser would answer
+  // 400. Keys like __proto__ are refused, as Fastify's own parser does.
+  app.removeContentTypeParser(['application/json']);
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    const text = body as string;
+    if (text.trim() === '') return done(null, undefined);
+    try {
+      done(null, secureJson.parse(text, { protoAction: 'error', constructorAction: 'error' }));
+    } catch (e) {
+      const error = e as Error & { statusCode?: number; code?: string };
+      error.statusCode = 400;
+      error.code = e instanceof SyntaxError ? 'FST_ERR_CTP_INVALID_JSON_BODY' : 'FST_ERR_CTP_PROTO_POISONING';
+      done(error, undefined);
+    }
+  });
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
     sendError(reply, request, 'HTTP-404', `no route ${request.method} ${request.url.split('?')[0]}`);
@@ -275,6 +292,8 @@ function errorHandler(error: FastifyError | Error, request: FastifyRequest, repl
       return sendError(reply, request, 'HTTP-415', `unsupported Content-Type '${clip(String(request.headers['content-type'] ?? ''))}'; send application/json`);
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return sendError(reply, request, 'HTTP-400', 'the request body is not valid JSON');
+    case 'FST_ERR_CTP_PROTO_POISONING':
+      return sendError(reply, request, 'HTTP-400', 'the request body has a __proto__ or constructor key');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return sendError(reply, request, 'HTTP-400', 'the request body is empty; send a JSON object');
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':

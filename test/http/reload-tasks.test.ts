@@ -107,11 +107,20 @@ describe('POST /api/v1/reload-tasks', () => {
   }
 
   it('400 for malformed JSON and for an empty body', async () => {
-    for (const body of ['{"appId": ', '']) {
-      const res = await api.call('POST', '/api/v1/reload-tasks', { body, headers: { 'content-type': 'application/json' } });
-      assert.equal(res.statusCode, 400);
-      assert.equal(errorOf(res).code, 'HTTP-400');
-    }
+    const bad = await api.call('POST', '/api/v1/reload-tasks', { body: '{"appId": ', headers: { 'content-type': 'application/json' } });
+    assert.equal(bad.statusCode, 400);
+    assert.deepEqual([errorOf(bad).code, errorOf(bad).detail], ['HTTP-400', 'the request body is not valid JSON']);
+    const empty = await api.call('POST', '/api/v1/reload-tasks', { body: '', headers: { 'content-type': 'application/json' } });
+    assert.equal(empty.statusCode, 400);
+    assert.deepEqual([errorOf(empty).code, errorOf(empty).detail], ['TASKS-002', 'body: must be an object']);
+  });
+
+  it('takes GET and DELETE with Content-Type: application/json and no body, as the spec\'s fetch examples send them', async () => {
+    const t = await create();
+    const headers = { 'content-type': 'application/json' };
+    assert.equal((await api.call('GET', '/api/v1/reload-tasks', { headers })).statusCode, 200);
+    assert.equal((await api.call('GET', `/api/v1/reload-tasks/${t.id}`, { headers })).statusCode, 200);
+    assert.equal((await api.call('DELETE', `/api/v1/reload-tasks/${t.id}`, { headers })).statusCode, 204);
   });
 
   it('400 for a __proto__ key', async () => {
