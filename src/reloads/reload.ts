@@ -48,6 +48,18 @@ export function boundedLog(text: string): string {
 
 let lastMs = 0;
 let counter = 0;
+/** Random bytes drawn in bulk: one call to the system's generator per thousand ids, not per id. */
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+
+function random3(): string {
+  if (poolAt + 3 > pool.length) {
+    pool = randomBytes(3072);
+    poolAt = 0;
+  }
+  poolAt += 3;
+  return pool.toString('hex', poolAt - 3, poolAt);
+}
 
 /**
  * Reload ids: 24 hex like Qlik's. The first 12 are the creation millisecond and the next 6 a counter
@@ -58,7 +70,12 @@ export function newReloadId(nowMs: number): string {
   const ms = Math.max(Math.floor(nowMs), lastMs);
   counter = ms === lastMs ? counter + 1 : 0;
   lastMs = ms;
-  return ms.toString(16).padStart(12, '0').slice(-12) + counter.toString(16).padStart(6, '0').slice(-6) + randomBytes(3).toString('hex');
+  return ms.toString(16).padStart(12, '0').slice(-12) + counter.toString(16).padStart(6, '0').slice(-6) + random3();
+}
+
+/** The smallest id of a reload created at `ms`: every id below it was created earlier. */
+export function reloadIdBound(ms: number): string {
+  return Math.floor(ms).toString(16).padStart(12, '0').slice(-12);
 }
 
 export interface ReloadJson {

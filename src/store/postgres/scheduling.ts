@@ -4,7 +4,7 @@
  * batches and never take the same row.
  */
 import type pg from 'pg';
-import { newReloadId, type Reload } from '../../reloads/reload.js';
+import { newReloadId, reloadIdBound, type Reload } from '../../reloads/reload.js';
 import { fromRow, type TaskRow } from '../row.js';
 import { reloadFromRow, reloadToRow, type ReloadRow } from '../reload-row.js';
 import type { ClaimLimits, FailurePolicy, FinishResult, FiredOccurrence, Planner } from '../store.js';
@@ -141,7 +141,7 @@ async function finishOne(c: pg.PoolClient, id: string, now: number, result: Fini
 }
 
 export async function expireQueued(c: pg.PoolClient, createdBefore: number, now: number, policy: FailurePolicy, limit: number, log: string): Promise<Reload[]> {
-  const ids = (await query<{ id: string }>(c, sql.OLD_QUEUED, [createdBefore, limit])).rows.map((r) => r.id);
+  const ids = (await query<{ id: string }>(c, sql.OLD_QUEUED, [createdBefore, limit, reloadIdBound(createdBefore)])).rows.map((r) => r.id);
   const expired: Reload[] = [];
   for (const id of ids) {
     const done = await finishOne(c, id, now, { status: 'EXCEEDED_LIMIT', log, errorCode: 'QUEUE_LIMIT', errorMessage: log }, policy);

@@ -205,8 +205,8 @@ export const RESET_FAILURES = `UPDATE reload_tasks SET consecutive_failures = 0,
 export const DISABLE_FOR_FAILURES = `UPDATE reload_tasks SET state = 'Disabled', disabled_code = 'CONSECUTIVE-FAILURES', log = $2,
   next_execution_time = NULL, updated_at = $3, version = version + 1 WHERE id = $1 AND state = 'Enabled' RETURNING ${TASK_COLUMNS}`;
 
-/** Queued reloads created before a bound, locked. Params: before, limit. */
-export const OLD_QUEUED = `SELECT id FROM reloads WHERE status = 'QUEUED' AND creation_time < $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`;
+/** Queued reloads created before a bound (id prefix bound: see the SQLite twin), locked. Params: before, limit, bound_id. */
+export const OLD_QUEUED = `SELECT id FROM reloads WHERE status = 'QUEUED' AND id < $3 AND creation_time < $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`;
 
 /** The oldest queued reload's creation time. */
 export const OLDEST_QUEUED = `SELECT creation_time AS t FROM reloads WHERE status = 'QUEUED' ORDER BY id LIMIT 1`;

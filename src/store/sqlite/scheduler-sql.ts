@@ -97,8 +97,12 @@ export const RESET_FAILURES = `UPDATE reload_tasks SET consecutive_failures = 0,
 export const DISABLE_TASK = `UPDATE reload_tasks SET state = 'Disabled', disabled_code = @code, log = @log,
   next_execution_time = NULL, updated_at = @now, version = version + 1 WHERE id = @id AND state = 'Enabled'`;
 
-/** Queued reloads created before a bound. Params: before, limit. */
-export const OLD_QUEUED = `SELECT id FROM reloads WHERE status = 'QUEUED' AND creation_time < @before ORDER BY id LIMIT @limit`;
+/**
+ * Queued reloads created before a bound. Ids begin with their creation millisecond, so `bound_id`
+ * (that millisecond's prefix) stops the index scan at the bound instead of reading the whole queue.
+ * Params: before, bound_id, limit.
+ */
+export const OLD_QUEUED = `SELECT id FROM reloads WHERE status = 'QUEUED' AND id < @bound_id AND creation_time < @before ORDER BY id LIMIT @limit`;
 
 /** The oldest queued reload's creation time. */
 export const OLDEST_QUEUED = `SELECT creation_time AS t FROM reloads WHERE status = 'QUEUED' ORDER BY id LIMIT 1`;

@@ -4,7 +4,7 @@
  * reload and the task's advance, a reload ends together with its task's failure count.
  */
 import type Database from 'better-sqlite3';
-import { newReloadId, type Reload } from '../../reloads/reload.js';
+import { newReloadId, reloadIdBound, type Reload } from '../../reloads/reload.js';
 import { fromRow, type TaskRow } from '../row.js';
 import { reloadFromRow, reloadToRow, type ReloadRow } from '../reload-row.js';
 import type { ClaimLimits, FailurePolicy, FinishResult, FiredOccurrence, Planner } from '../store.js';
@@ -170,7 +170,7 @@ function finishOne(ctx: SqliteContext, id: string, now: number, result: FinishRe
 
 export function expireQueued(ctx: SqliteContext, createdBefore: number, now: number, policy: FailurePolicy, limit: number, log: string): Reload[] {
   return ctx.db.transaction(() => {
-    const ids = ctx.stmt(sql.OLD_QUEUED).all({ before: createdBefore, limit }) as Array<{ id: string }>;
+    const ids = ctx.stmt(sql.OLD_QUEUED).all({ before: createdBefore, bound_id: reloadIdBound(createdBefore), limit }) as Array<{ id: string }>;
     const expired: Reload[] = [];
     for (const { id } of ids) {
       const done = finishOne(ctx, id, now, { status: 'EXCEEDED_LIMIT', log, errorCode: 'QUEUE_LIMIT', errorMessage: log }, policy);

@@ -31,6 +31,8 @@ import * as sql from './task-sql.js';
 
 /** SQLite result codes that mean "not now" rather than "wrong": answered as 503. */
 const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY|PROTOCOL|NOLFS)/;
+/** How often the write-ahead log is copied back into the database file. */
+const CHECKPOINT_EVERY_MS = 1000;
 
 export interface SqliteStoreOptions {
   /** Path of the database file, or ':memory:'. */
@@ -46,9 +48,26 @@ export class SqliteStore implements Store {
   /** What the reload and scheduler modules need of this store. */
   private readonly ctx: scheduling.SqliteContext;
 
+  private readonly checkpointer: NodeJS.Timeout;
+
   private constructor(db: Database.Database) {
     this.db = db;
     this.ctx = { db, stmt: (text) => this.stmt(text) };
+    this.checkpointer = setInterval(() => this.checkpoint(), CHECKPOINT_EVERY_MS);
+    this.checkpointer.unref();
+  }
+
+  /**
+   * Copies the write-ahead log back into the database file, between transactions rather than inside
+   * one (PASSIVE: never waits for readers; what it cannot copy now it copies next time).
+   */
+  checkpoint(): void {
+    if (!this.db.open) return;
+    try {
+      this.db.pragma('wal_checkpoint(PASSIVE)');
+    } catch {
+      // Busy or failing disk: the next checkpoint tries again, and writes report their own errors.
+    }
   }
 
   /** Opens (creating if needed) the database file and applies pending migrations. */
@@ -59,6 +78,10 @@ export class SqliteStore implements Store {
       db.pragma('journal_mode = WAL');
       db.pragma('synchronous = FULL');
       db.pragma('foreign_keys = ON');
+      // Checkpoints are taken off the commit path (see checkpoint()): with SQLite's automatic one,
+      // every large firing batch's COMMIT also copied the whole batch back into the database file.
+      db.pragma('wal_autocheckpoint = 0');
+      db.pragma('journal_size_limit = 67108864');
       migrate(db);
     } catch (e) {
       db.close();
@@ -211,7 +234,14 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    clearInterval(this.checkpointer);
+    if (!this.db.open) return;
+    try {
+      this.db.pragma('wal_checkpoint(TRUNCATE)');
+    } catch {
+      // Another connection is reading: its last checkpoint will do.
+    }
+    this.db.close();
   }
 
   /** Prepared statements are cached by their text: a handful of shapes, reused forever. */
