@@ -93,7 +93,7 @@ function writer(url: string, token: string): { readonly acked: string[]; stop():
 
 const exited = (child: ChildProcess) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : child.once('exit', () => resolve())));
 
-it(`survives ${CYCLES} kill -9 during a burst of firings without losing or doubling an occurrence`, { timeout: 180_000 }, async (t) => {
+it(`survives ${CYCLES} kill -9 during a burst of firings without losing or doubling an occurrence`, { timeout: 90_000 + CYCLES * 20_000 }, async (t) => {
   // Tasks every minute since 8 minutes ago: ~8 due occurrences each when the service starts.
   const now = Date.now();
   const startLocal = new Date(now - 8 * 60_000).toISOString().slice(0, 17) + '00';
@@ -116,9 +116,12 @@ it(`survives ${CYCLES} kill -9 during a burst of firings without losing or doubl
     // Kill somewhere in the burst: once it has recorded something and acknowledged a few writes,
     // at a random moment.
     const before = count('SELECT count(*) AS n FROM occurrences') + count("SELECT count(*) AS n FROM reloads WHERE status = 'SUCCEEDED'");
-    const deadline = Date.now() + 20_000;
+    // (Once the backlog is worked off, progress comes only each minute: then the writes are the burst.)
+    const startedAt = Date.now();
     const progressed = () => count('SELECT count(*) AS n FROM occurrences') + count("SELECT count(*) AS n FROM reloads WHERE status = 'SUCCEEDED'") > before;
-    while (Date.now() < deadline && !(progressed() && writes.acked.length >= 3)) await new Promise((r) => setTimeout(r, 5));
+    while (Date.now() - startedAt < 20_000 && !((progressed() || Date.now() - startedAt > 2000) && writes.acked.length >= 3)) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
     await new Promise((r) => setTimeout(r, Math.floor(Math.random() * 150)));
     child.kill('SIGKILL');
     await exited(child);
