@@ -84,6 +84,10 @@ export interface AuthConfig {
   readonly adminRole: string;
   /** Seconds of clock skew tolerated on exp/nbf. */
   readonly clockToleranceSeconds: number;
+  /** How long a verified token is trusted without checking its signature again (0: never). */
+  readonly tokenCacheSeconds: number;
+  /** How many verified tokens are remembered. */
+  readonly tokenCacheSize: number;
 }
 
 export interface RateLimitConfig {
@@ -224,6 +228,8 @@ export function loadConfig(env: Env = process.env): Config {
       rolesClaim: str('JWT_ROLES_CLAIM') ?? 'roles',
       adminRole: str('JWT_ADMIN_ROLE') ?? 'TenantAdmin',
       clockToleranceSeconds: int('JWT_CLOCK_TOLERANCE_SECONDS', 5, 0, 300),
+      tokenCacheSeconds: int('JWT_CACHE_SECONDS', 60, 0, 3600),
+      tokenCacheSize: int('JWT_CACHE_SIZE', 10_000, 0, 1_000_000),
     }),
     rateLimit: Object.freeze({
       enabled: bool('RATE_LIMIT_ENABLED', true),

@@ -32,6 +32,13 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly tokensAccepted = new Counter({
+    name: 'reload_tasks_auth_tokens_accepted_total',
+    help: 'Bearer tokens accepted, by how: from the cache of verified tokens, or by checking the signature.',
+    labelNames: ['check'] as const,
+    registers: [this.registry],
+  });
+
   readonly reloadsFinished = new Counter({
     name: 'reload_tasks_reloads_finished_total',
     help: 'Reloads that ended, by final status and executor.',

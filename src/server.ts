@@ -71,7 +71,10 @@ export async function startServer(config: Config, baseClock: Clock = systemClock
       // Other instances' changes (PostgreSQL LISTEN/NOTIFY) wake this one's scheduler.
       await store.subscribe((e) => (e.kind === 'cancel' ? s.dispatcher.cancel(e.reloadId) : s.nudge()));
     }
-    const verify = createVerifier(config.auth, () => loadOrCreateLocalKey(config.dataDir));
+    const verify = createVerifier(config.auth, () => loadOrCreateLocalKey(config.dataDir), {
+      now: () => clock.now(),
+      onAccept: (how) => metrics.tokensAccepted.inc({ check: how }),
+    });
     const app = await buildApp({
       config,
       store,

@@ -23,10 +23,32 @@ export class AuthError extends Error {
 
 export type Verifier = (authorization: string | undefined) => Promise<Principal>;
 
+/** A token whose signature was verified, kept so that its next requests skip the signature check. */
+interface Verified {
+  readonly principal: Principal;
+  /** `exp` and `nbf` in epoch seconds, re-checked on every use exactly as jose checks them. */
+  readonly exp: number;
+  readonly nbf: number | undefined;
+  /** When it was verified (ms): past the cache's maximum age the token is verified again in full. */
+  readonly at: number;
+}
+
+/** Tokens longer than this are verified every time rather than kept. */
+const MAX_CACHED_TOKEN_LENGTH = 8192;
+
 const ASYMMETRIC = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA'];
 
+export interface VerifierOptions {
+  /** The time (ms) that `exp`, `nbf` and the cache's age are checked against. */
+  readonly now?: () => number;
+  /** Told how each accepted token was accepted: from the cache, or by checking its signature. */
+  readonly onAccept?: (how: 'cache' | 'signature') => void;
+}
+
 /** Builds the verifier for the configured key source (JWKS, PEM, HS256 secret, or the local key). */
-export function createVerifier(config: AuthConfig, localKey: () => LocalKey): Verifier {
+export function createVerifier(config: AuthConfig, localKey: () => LocalKey, opts: VerifierOptions = {}): Verifier {
+  const now = opts.now ?? Date.now;
+  const onAccept = opts.onAccept ?? (() => {});
   let key: KeyObject | JWTVerifyGetKey;
   let algorithms: string[];
   if (config.jwksUrl) {
@@ -45,14 +67,39 @@ export function createVerifier(config: AuthConfig, localKey: () => LocalKey): Ve
     algorithms = algorithmsFor(k);
   }
 
+  // Verifying an ES256 or RS256 signature costs more than the rest of a GET by id together (see
+  // docs/benchmarks-api.md), and a client sends the same token until it expires. So a verified token
+  // is remembered, keyed by its exact text (any change to header, payload or signature is another key
+  // and is verified in full), for at most `tokenCacheSeconds`; `exp` and `nbf` are checked again on
+  // every use. Only verified tokens are kept, so garbage cannot fill the cache; the oldest entry goes
+  // when it is full. The cost: a key removed from the JWKS still admits the tokens it signed that
+  // were seen in the last `tokenCacheSeconds` (60 by default, 0 turns the cache off).
+  const cache = new Map<string, Verified>();
+  const maxAgeMs = config.tokenCacheSeconds * 1000;
+  const maxEntries = config.tokenCacheSize;
+  const tolerance = config.clockToleranceSeconds;
+
   return async (authorization) => {
     const token = bearer(authorization);
+    if (maxAgeMs > 0 && maxEntries > 0) {
+      const hit = cache.get(token);
+      if (hit !== undefined) {
+        const t = now();
+        const seconds = Math.floor(t / 1000);
+        if (t - hit.at < maxAgeMs && hit.exp > seconds - tolerance && (hit.nbf === undefined || hit.nbf <= seconds + tolerance)) {
+          onAccept('cache');
+          return hit.principal;
+        }
+        cache.delete(token); // expired, not yet valid or too old: verify in full, which says why
+      }
+    }
     let payload: JWTPayload;
     try {
       const options = {
         algorithms,
         requiredClaims: ['exp'],
-        clockTolerance: config.clockToleranceSeconds,
+        clockTolerance: tolerance,
+        currentDate: new Date(now()),
         ...(config.issuer !== undefined && { issuer: config.issuer }),
         ...(config.audience !== undefined && { audience: config.audience }),
       };
@@ -65,7 +112,13 @@ export function createVerifier(config: AuthConfig, localKey: () => LocalKey): Ve
     const userId = claim(payload, config.userClaim, 'user');
     const roles = payload[config.rolesClaim];
     const roleList = Array.isArray(roles) ? roles : typeof roles === 'string' ? roles.split(/[ ,]+/) : [];
-    return { tenantId, userId, admin: roleList.includes(config.adminRole) };
+    const principal: Principal = Object.freeze({ tenantId, userId, admin: roleList.includes(config.adminRole) });
+    if (maxAgeMs > 0 && maxEntries > 0 && token.length <= MAX_CACHED_TOKEN_LENGTH && typeof payload.exp === 'number') {
+      if (cache.size >= maxEntries) cache.delete(cache.keys().next().value!);
+      cache.set(token, { principal, exp: payload.exp, nbf: typeof payload.nbf === 'number' ? payload.nbf : undefined, at: now() });
+    }
+    onAccept('signature');
+    return principal;
   };
 }
 
