@@ -10,6 +10,7 @@ import { SimulatedExecutor } from '../../src/reloads/executors/simulated.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { SchemaTooNewError, StoreUnavailableError, type StoreEvent } from '../../src/store/store.js';
+import { loadMigrations } from '../../src/store/migrations.js';
 import { newTaskId } from '../../src/tasks/ids.js';
 import { createTask } from '../../src/tasks/task.js';
 import { quiet } from '../helpers/scheduler.js';
@@ -35,7 +36,7 @@ describe('migrations', () => {
     await c.connect();
     const { rows } = await c.query('SELECT version, count(*)::int AS n FROM schema_migrations GROUP BY version ORDER BY version');
     await c.end();
-    assert.deepEqual(rows, [{ version: 1, n: 1 }, { version: 2, n: 1 }]);
+    assert.deepEqual(rows, loadMigrations('postgres').map((m) => ({ version: m.version, n: 1 })));
   });
 
   it('refuses a database whose schema is newer than this build', async () => {

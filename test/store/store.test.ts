@@ -108,6 +108,45 @@ describe(`tasks (${TEST_STORE})`, () => {
     assert.equal((await store.listOccurrences('occ', t.id, 10)).length, 1);
   });
 
+  it('finishes a batch of reloads at once: each once, the first result of a repeated id, final ones left alone, failures counted', async () => {
+    const due = Date.parse('2026-07-01T00:00:00Z');
+    const tasks = [0, 1, 2].map(() => ({ ...task({ tenantId: 'fin' }), nextExecutionTime: due }));
+    for (const t of tasks) await store.insertTask(t);
+    const fired = await store.fireDue(due, 10, (t) => ({ kind: 'plan' as const, plan: { occurrences: [{ nominal: t.nextExecutionTime!, outcome: 'fired' as const }], next: t.nextExecutionTime! + 86_400_000 } }));
+    assert.equal(fired.length, 3);
+    const claimed = await store.claimQueued(due, 'me', due + 60_000, 'simulated', { global: 10, perTenant: 10, batch: 10 });
+    const ids = new Map(claimed.filter((r) => r.tenantId === 'fin').map((r) => [r.resourceId!, r.id]));
+    const [a, b, c] = tasks.map((t) => ids.get(t.id)!);
+    assert.ok(a && b && c, 'the three reloads were started');
+    const policy = { maxConsecutiveFailures: 1 };
+    const out = await store.finishReloads(
+      [
+        { id: a, result: { status: 'SUCCEEDED', log: 'ok' } },
+        { id: b, result: { status: 'FAILED', log: 'boom', errorCode: 'X', errorMessage: 'boom' } },
+        { id: a, result: { status: 'FAILED' } },
+        { id: 'no-such-reload', result: { status: 'SUCCEEDED' } },
+      ],
+      due + 1000,
+      policy,
+    );
+    assert.equal(out.length, 4);
+    assert.equal(out[0]?.reload.status, 'SUCCEEDED');
+    assert.equal(out[0]?.reload.log, 'ok');
+    assert.equal(out[0]?.disabledTask, undefined);
+    assert.equal(out[1]?.reload.status, 'FAILED');
+    assert.equal(out[1]?.reload.errorCode, 'X');
+    assert.equal(out[1]?.disabledTask?.id, tasks[1]!.id, 'one failure disables at maxConsecutiveFailures 1');
+    assert.equal(out[1]?.disabledTask?.state, 'Disabled');
+    assert.equal(out[2], undefined, 'a repeated id is finished once, with its first result');
+    assert.equal(out[3], undefined);
+    assert.equal((await store.getReload('fin', a))?.status, 'SUCCEEDED');
+    // Already final: a second finish changes nothing.
+    const again = await store.finishReloads([{ id: b, result: { status: 'SUCCEEDED' } }, { id: c, result: { status: 'CANCELED' } }], due + 2000, policy);
+    assert.equal(again[0], undefined);
+    assert.equal(again[1]?.reload.status, 'CANCELED');
+    assert.equal((await store.getReload('fin', b))?.status, 'FAILED');
+  });
+
   it('tells the database time', async () => {
     const t = await store.databaseTime();
     assert.ok(Math.abs(t - Date.now()) < 5000, `database time ${t} is far from ${Date.now()}`);

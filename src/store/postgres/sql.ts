@@ -109,9 +109,14 @@ export const PRUNE_OCCURRENCES = `DELETE FROM occurrences WHERE (task_id, nomina
  * Enabled tasks due at `now`, earliest first, locked for this transaction; those another instance
  * holds are skipped, not waited for. With whether a reload of each is active. Params: now, limit.
  */
-export const DUE_TASKS = `SELECT ${TASK_FIELDS.map((f) => `t.${f}`).join(', ')},
-  EXISTS (SELECT 1 FROM reloads r WHERE r.resource_id = t.id AND r.status IN ('QUEUED', 'RELOADING', 'CANCELING')) AS active
+// "Is a reload of this task active?" is a LATERAL probe with LIMIT 1, not an EXISTS: during a herd
+// the statistics say there are almost no active reloads, so the planner turned the EXISTS into a
+// hashed subplan that read every active reload once per batch (O(n²) over a herd; 48 ms per batch of
+// 1000 at 100,000, docs/benchmarks-postgres.md). The LATERAL form is one index probe per task.
+export const DUE_TASKS = `SELECT ${TASK_FIELDS.map((f) => `t.${f}`).join(', ')}, a.active IS NOT NULL AS active
   FROM reload_tasks t
+  LEFT JOIN LATERAL (SELECT true AS active FROM reloads r
+    WHERE r.resource_id = t.id AND r.status IN ('QUEUED', 'RELOADING', 'CANCELING') LIMIT 1) a ON true
   WHERE t.state = 'Enabled' AND t.next_execution_time IS NOT NULL AND t.next_execution_time <= $1
   ORDER BY t.next_execution_time LIMIT $2 FOR UPDATE OF t SKIP LOCKED`;
 
@@ -192,6 +197,21 @@ export const SET_EXTERNAL_ID = `UPDATE reloads SET external_id = $2 WHERE id = $
 export const FINISH_RELOAD = `UPDATE reloads SET status = $2, end_time = $3, log = coalesce($4, log), error_code = $5,
   error_message = $6, lease_owner = NULL, lease_until = NULL
   WHERE id = $1 AND status IN ('QUEUED', 'RELOADING', 'CANCELING') RETURNING ${RELOAD_COLUMNS}`;
+
+/**
+ * End many active reloads in one statement, locking them in id order (so two instances finishing
+ * overlapping sets wait rather than deadlock). Params: arrays id, status, log, error_code,
+ * error_message; now. Returns the reloads that were active and are now ended.
+ */
+export const FINISH_RELOADS = `UPDATE reloads r SET status = u.status, end_time = $6, log = coalesce(u.log, r.log), error_code = u.error_code,
+  error_message = u.error_message, lease_owner = NULL, lease_until = NULL
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[]) AS u(id, status, log, error_code, error_message)
+  WHERE r.id = u.id AND r.id IN (SELECT id FROM reloads WHERE id = ANY($1::text[]) AND status IN ('QUEUED', 'RELOADING', 'CANCELING') ORDER BY id FOR UPDATE)
+  RETURNING ${RELOAD_FIELDS.map((f) => `r.${f}`).join(', ')}`;
+
+/** Successful scheduled reloads reset their tasks' failure counts, locked in id order. Params: ids, now. */
+export const RESET_FAILURES_MANY = `UPDATE reload_tasks SET consecutive_failures = 0, updated_at = $2, version = version + 1
+  WHERE id IN (SELECT id FROM reload_tasks WHERE id = ANY($1::text[]) AND consecutive_failures <> 0 ORDER BY id FOR UPDATE)`;
 
 /** A failed scheduled reload counts against its task. Params: id, now. */
 export const COUNT_FAILURE = `UPDATE reload_tasks SET consecutive_failures = consecutive_failures + 1, updated_at = $2,
