@@ -4,6 +4,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { killOnExit } from '../common/children.js';
 
 export interface ServerProcess {
   readonly pid: number;
@@ -22,19 +23,6 @@ export interface SpawnOptions {
   readonly tsx: boolean;
 }
 
-const live = new Set<ChildProcess>();
-let hooked = false;
-/** Servers still running when this process ends (an error, Ctrl-C) are killed with it. */
-function killOnExit(child: ChildProcess): void {
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  if (hooked) return;
-  hooked = true;
-  process.once('exit', () => {
-    for (const c of live) c.kill('SIGKILL');
-  });
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
-}
 
 export async function spawnServer(o: SpawnOptions): Promise<ServerProcess> {
   const child = spawn(process.execPath, [...(o.tsx ? ['--import', 'tsx'] : []), o.script], {
@@ -42,7 +30,7 @@ export async function spawnServer(o: SpawnOptions): Promise<ServerProcess> {
     env: { ...process.env, ...o.env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
-  killOnExit(child);
+  killOnExit(child, true);
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`${o.script}: not ready after 60 s`)), 60_000);
     child.once('message', (m: { ready?: boolean; port?: number }) => {

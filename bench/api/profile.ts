@@ -3,29 +3,9 @@
  * function, self time per package or source directory, and inclusive time of chosen functions
  * (time with the function anywhere on the stack).
  */
-import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-interface CallFrame {
-  functionName: string;
-  url: string;
-  lineNumber: number;
-}
-
-interface ProfileNode {
-  id: number;
-  callFrame: CallFrame;
-  children?: number[];
-}
-
-interface CpuProfile {
-  nodes: ProfileNode[];
-  samples: number[];
-  timeDeltas: number[];
-  startTime: number;
-  endTime: number;
-}
+import { readCpuProfile, type CallFrame, type ProfileNode } from '../common/cpuprofile.js';
 
 export interface ProfileLine {
   readonly name: string;
@@ -46,7 +26,7 @@ export interface ProfileSummary {
 }
 
 export function summarizeProfile(path: string, root: string, inclusiveOf: readonly string[], top = 12): ProfileSummary {
-  const p = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
+  const p = readCpuProfile(path);
   const byId = new Map<number, ProfileNode>();
   const parent = new Map<number, number>();
   for (const n of p.nodes) {

@@ -7,23 +7,12 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { killOnExit } from '../common/children.js';
 import { admin } from './db.js';
 
 export const here = dirname(fileURLToPath(import.meta.url));
 export const root = join(here, '..', '..');
 
-const live = new Set<ChildProcess>();
-let hooked = false;
-/** Children still running when this process ends (an error, Ctrl-C) are killed with it. */
-function killOnExit(child: ChildProcess): void {
-  live.add(child);
-  child.once('exit', () => live.delete(child));
-  if (hooked) return;
-  hooked = true;
-  process.once('exit', () => {
-    for (const c of live) c.kill('SIGKILL');
-  });
-}
 
 export interface Child<R> {
   readonly pid: number;

@@ -3,22 +3,9 @@
  * the share by where the code lives (the service's src/, the pg driver, other packages, Node
  * itself, idle, GC).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
-
-interface ProfileNode {
-  id: number;
-  callFrame: { functionName: string; url: string; lineNumber: number };
-  children?: number[];
-}
-
-interface CpuProfile {
-  nodes: ProfileNode[];
-  startTime: number;
-  endTime: number;
-  samples: number[];
-  timeDeltas: number[];
-}
+import { readCpuProfile } from '../common/cpuprofile.js';
 
 export interface ProfileSummary {
   readonly file: string;
@@ -39,7 +26,7 @@ function areaOf(url: string, fn: string, root: string): string {
 }
 
 export function summarizeProfile(file: string, root: string, topN = 15): ProfileSummary {
-  const p = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const p = readCpuProfile(file);
   const byId = new Map(p.nodes.map((n) => [n.id, n]));
   const self = new Map<number, number>();
   for (let i = 0; i < p.samples.length; i++) self.set(p.samples[i]!, (self.get(p.samples[i]!) ?? 0) + (p.timeDeltas[i] ?? 0) / 1000);

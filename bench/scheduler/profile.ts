@@ -5,28 +5,9 @@
  *
  *   node --import tsx bench/scheduler/profile.ts <file.cpuprofile> [top]
  */
-import { readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-interface CallFrame {
-  functionName: string;
-  url: string;
-  lineNumber: number;
-}
-interface ProfileNode {
-  id: number;
-  callFrame: CallFrame;
-  hitCount?: number;
-  children?: number[];
-}
-interface CpuProfile {
-  nodes: ProfileNode[];
-  startTime: number;
-  endTime: number;
-  samples: number[];
-  timeDeltas: number[];
-}
+import { readCpuProfile, type CallFrame, type ProfileNode } from '../common/cpuprofile.js';
 
 export interface FunctionCost {
   /** `name (file:line)`, file relative to the project, or `(native)` when V8 has no script for it. */
@@ -59,7 +40,7 @@ function label(frame: CallFrame, root: string): string {
  *        `name@file-fragment` to tell same-named functions apart).
  */
 export function summarize(path: string, root: string, topN = 25, inclusiveOf: readonly string[] = []): ProfileSummary {
-  const p = JSON.parse(readFileSync(path, 'utf8')) as CpuProfile;
+  const p = readCpuProfile(path);
   const byId = new Map<number, ProfileNode>();
   const parent = new Map<number, number>();
   for (const n of p.nodes) byId.set(n.id, n);
