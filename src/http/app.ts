@@ -22,6 +22,7 @@ import { eventsRoutes, EVENTS_PATH } from './events-routes.js';
 import { opsRoutes } from './ops-routes.js';
 import { reloadsRoutes, RELOADS_PATH } from './reloads-routes.js';
 import { reloadTasksRoutes, TASKS_PATH } from './reload-tasks-routes.js';
+import { boundChildLogger } from './request-logger.js';
 import { traceIdOf } from './trace.js';
 import { describeValidation, validatorCompiler } from './validation.js';
 
@@ -61,6 +62,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const app = Fastify({
     // A ready pino instance is passed as loggerInstance, options as logger.
     ...(isLogger(logger) ? { loggerInstance: logger as FastifyBaseLogger } : { logger }),
+    // Request loggers carry their bindings as an object, not as a pino child each (request-logger.ts).
+    ...(logger !== false && { childLoggerFactory: boundChildLogger }),
     genReqId: (req) => traceIdOf(req.headers.traceparent),
     // Fastify's own two lines per request are replaced by ours (onResponse below).
     logController: new LogController({ requestIdLogLabel: 'traceId', disableRequestLogging: true }),

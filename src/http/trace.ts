@@ -13,5 +13,18 @@ export function traceIdOf(traceparent: string | string[] | undefined): string {
     // Version ff is invalid, and an all-zero trace or parent id is invalid (W3C Trace Context §3.2).
     if (m && m[1] !== 'ff' && !/^0+$/.test(m[2]!) && !/^0+$/.test(m[3]!) && (m[1] !== '00' || m[5] === undefined)) return m[2]!;
   }
-  return randomBytes(16).toString('hex');
+  return randomTraceId();
+}
+
+/** Random bytes drawn in bulk: one call to the system's generator per 256 trace ids, not per request. */
+let pool = Buffer.alloc(0);
+let poolAt = 0;
+
+function randomTraceId(): string {
+  if (poolAt + 16 > pool.length) {
+    pool = randomBytes(4096);
+    poolAt = 0;
+  }
+  poolAt += 16;
+  return pool.toString('hex', poolAt - 16, poolAt);
 }
