@@ -2,6 +2,8 @@
 // misfire and overlap policies; Completed tasks. Everything on a ManualClock, passes run by hand.
 import assert from 'node:assert/strict';
 import { afterEach, describe, it } from 'node:test';
+import { FIRE_BATCH_FIRST } from '../../src/scheduler/scheduler.js';
+import type { FiredOccurrence } from '../../src/store/store.js';
 import { createRig, type SchedulerRig } from '../helpers/scheduler.js';
 
 let rig: SchedulerRig;
@@ -80,6 +82,25 @@ describe('firing', () => {
     const history = await rig.store.listOccurrences('acme', t.id, 10);
     assert.deepEqual(history.map((o) => o.outcome), ['fired']);
   });
+});
+
+describe('herds', () => {
+  it('fires a herd larger than a batch in one pass, each task once, the first batch small', async () => {
+    rig = await createRig({ MAX_CONCURRENT_RELOADS: '1' });
+    const n = FIRE_BATCH_FIRST * 2 + 500;
+    const tasks = [];
+    for (let i = 0; i < n; i++) tasks.push(await rig.task({ ...daily9, appId: `app-${i}` }));
+    const batches: FiredOccurrence[][] = [];
+    rig.scheduler.on('recorded', (occurrences) => batches.push(occurrences));
+    await rig.at('2027-01-04T09:00:00Z');
+    assert.ok(batches[0]!.length <= FIRE_BATCH_FIRST, `the first batch holds ${batches[0]!.length}`);
+    const fired = batches.flat();
+    assert.equal(fired.length, n);
+    assert.equal(new Set(fired.map((o) => o.task.id)).size, n);
+    assert.ok(fired.every((o) => o.outcome === 'fired' && o.nominal === ms('2027-01-04T09:00:00Z')));
+    for (const t of [tasks[0]!, tasks[n - 1]!]) assert.equal((await rig.get(t.id)).nextExecutionTime, ms('2027-01-05T09:00:00Z'));
+  });
+
 });
 
 describe('after downtime (misfire policy)', () => {

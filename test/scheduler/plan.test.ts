@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { compileSchedule } from '../../src/recurrence/index.js';
 import { planFirings, type PlanPolicy } from '../../src/scheduler/plan.js';
+import { FIRE_BATCH_FIRST, FIRE_BATCH_MAX, FIRE_BATCH_SLOW_MS, nextFireBatch } from '../../src/scheduler/scheduler.js';
 
 const hourly = compileSchedule({ timeZone: 'UTC', startDateTime: '2027-01-01T00:00:00', recurrence: ['FREQ=HOURLY'] });
 const H = 3_600_000;
@@ -62,5 +63,17 @@ describe('planFirings', () => {
         },
       ),
     );
+  });
+});
+
+describe('firing batch size', () => {
+  it('batches double while they are quick, hold when slow, halve when very slow, within bounds', () => {
+    assert.equal(nextFireBatch(FIRE_BATCH_FIRST, 10), FIRE_BATCH_FIRST * 2);
+    assert.equal(nextFireBatch(FIRE_BATCH_MAX, 10), FIRE_BATCH_MAX);
+    assert.equal(nextFireBatch(FIRE_BATCH_MAX / 2 + 1, 10), FIRE_BATCH_MAX);
+    assert.equal(nextFireBatch(4000, FIRE_BATCH_SLOW_MS), 4000);
+    assert.equal(nextFireBatch(4000, 2 * FIRE_BATCH_SLOW_MS), 4000);
+    assert.equal(nextFireBatch(4000, 2 * FIRE_BATCH_SLOW_MS + 1), 2000);
+    assert.equal(nextFireBatch(FIRE_BATCH_FIRST, 10 * FIRE_BATCH_SLOW_MS), FIRE_BATCH_FIRST);
   });
 });
