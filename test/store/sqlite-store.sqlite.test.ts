@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { loadMigrations } from '../../src/store/migrations.js';
+import * as schedulerSql from '../../src/store/sqlite/scheduler-sql.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { SchemaTooNewError, StoreUnavailableError } from '../../src/store/store.js';
 import { createTask, type Task } from '../../src/tasks/task.js';
@@ -77,6 +78,43 @@ describe('SQLite specifics', () => {
       other.exec('ROLLBACK');
       other.close();
       await s.close();
+    }
+  });
+});
+
+describe('query plans of the scheduler', () => {
+  // Each statement runs every pass, with tables of millions of reloads: a plan that scans a table
+  // instead of seeking an index is a pass that slows down as the history grows.
+  function plans(): Map<string, string[]> {
+    const path = join(dir, 'plans.db');
+    SqliteStore.open({ path }).close();
+    const db = new Database(path, { readonly: true });
+    try {
+      const out = new Map<string, string[]>();
+      for (const [name, text] of Object.entries(schedulerSql)) {
+        if (!/^\s*(SELECT|WITH|UPDATE|DELETE)/.test(text)) continue;
+        const params = Object.fromEntries([...text.matchAll(/@(\w+)/g)].map((m) => [m[1], m[1] === 'ids' ? '[]' : 1]));
+        out.set(name, (db.prepare(`EXPLAIN QUERY PLAN ${text}`).all(params) as Array<{ detail: string }>).map((r) => r.detail));
+      }
+      return out;
+    } finally {
+      db.close();
+    }
+  }
+
+  it('no scheduler statement scans a table', () => {
+    const all = plans();
+    assert.ok(all.size >= 10, `${all.size} statements`);
+    for (const [name, steps] of all) {
+      const scans = steps.filter((d) => /^SCAN (reloads|reload_tasks|occurrences)\b/.test(d) && !/USING (COVERING )?INDEX/.test(d));
+      assert.deepEqual(scans, [], `${name}: ${steps.join(' | ')}`);
+    }
+  });
+
+  it('"is a reload of this task active?" seeks the partial index of active reloads', () => {
+    const all = plans();
+    for (const name of ['DUE_TASKS', 'STARTABLE']) {
+      assert.ok(all.get(name)!.some((d) => d.includes('reloads_active_by_task')), `${name}: ${all.get(name)!.join(' | ')}`);
     }
   });
 });

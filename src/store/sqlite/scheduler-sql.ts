@@ -10,7 +10,7 @@ const TASK_COLUMNS = `t.id, t.tenant_id, t.user_id, t.app_id, t.partial, t.auto_
 
 /**
  * Enabled tasks due at `now`, earliest first, with whether a reload of each is active (for the
- * overlap policy). Uses the partial index reload_tasks_due. Params: now, limit.
+ * overlap policy). Uses the partial indexes reload_tasks_due and reloads_active_by_task. Params: now, limit.
  */
 export const DUE_TASKS = `SELECT ${TASK_COLUMNS},
   EXISTS (SELECT 1 FROM reloads r WHERE r.resource_id = t.id AND r.status IN ('QUEUED', 'RELOADING', 'CANCELING')) AS active
@@ -40,7 +40,9 @@ export const RUNNING_COUNT = `SELECT count(*) AS n FROM reloads WHERE status IN 
 /**
  * Queued reloads that may start: oldest first, at most one per task and none of a task that has one
  * running, and no more per tenant than its free slots. Only the oldest 10,000 queued are considered,
- * so the query stays cheap under a herd. Params: per_tenant, limit.
+ * so the query stays cheap under a herd. "Running" is written as the partial index
+ * reloads_active_by_task's own condition minus QUEUED: SQLite uses a partial index only when the
+ * query repeats its condition. Params: per_tenant, limit.
  */
 export const STARTABLE = `WITH running AS (
     SELECT tenant_id, count(*) AS n FROM reloads WHERE status IN ('RELOADING', 'CANCELING') GROUP BY tenant_id
@@ -52,7 +54,8 @@ export const STARTABLE = `WITH running AS (
       row_number() OVER (PARTITION BY coalesce(q.resource_id, q.id) ORDER BY q.id) AS task_rank
     FROM queued q
     WHERE q.resource_id IS NULL OR NOT EXISTS (
-      SELECT 1 FROM reloads b WHERE b.resource_id = q.resource_id AND b.status IN ('RELOADING', 'CANCELING'))
+      SELECT 1 FROM reloads b WHERE b.resource_id = q.resource_id
+        AND b.status IN ('QUEUED', 'RELOADING', 'CANCELING') AND b.status <> 'QUEUED')
   )
   SELECT k.id FROM ranked k LEFT JOIN running r ON r.tenant_id = k.tenant_id
   WHERE k.task_rank = 1 AND k.tenant_rank + coalesce(r.n, 0) <= @per_tenant
