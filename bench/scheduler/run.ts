@@ -175,27 +175,17 @@ function explain(dir: string, extra: ReadonlyArray<{ name: string; sql: string }
   try {
     const wanted = ['DUE_TASKS', 'NEXT_DUE', 'OLD_QUEUED', 'OLDEST_QUEUED', 'EXPIRED_LEASES', 'RUNNING_COUNT', 'STARTABLE'] as const;
     const list = [...wanted.map((n) => ({ name: n, sql: (schedulerSql as Record<string, unknown>)[n] as string })), ...extra];
-    const active = `status IN ('QUEUED', 'RELOADING', 'CANCELING')`;
     const indexes = db.prepare(`SELECT tbl_name AS "table", name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY tbl_name, name`).all() as Schema['indexes'];
-    const partial = indexes.some((i) => i.table === 'reloads' && /WHERE\s+status\s+IN/i.test(i.sql ?? ''));
-    // Rewrites suggested in the report (only where the schema still has the status IN (…) partial
-    // indexes), to show which index each would then use.
-    const suggested = !partial ? [] : [
-      { name: 'OLD_QUEUED with the partial index term (suggested)', sql: `SELECT id FROM reloads WHERE ${active} AND status = 'QUEUED' AND creation_time < @before ORDER BY id LIMIT @limit` },
-      { name: "STARTABLE's NOT EXISTS subquery as written", sql: `SELECT 1 FROM reloads b WHERE b.resource_id = @r AND b.status IN ('RELOADING', 'CANCELING')` },
-      { name: "STARTABLE's NOT EXISTS subquery with the partial index term (suggested)", sql: `SELECT 1 FROM reloads b WHERE b.resource_id = @r AND b.${active} AND b.status IN ('RELOADING', 'CANCELING')` },
-      { name: 'EXPIRED_LEASES with the partial index term (suggested)', sql: `SELECT id FROM reloads WHERE ${active} AND status IN ('RELOADING', 'CANCELING') AND lease_until < @now LIMIT @limit` },
-    ];
     const plans: Plan[] = [];
-    for (const { name, sql, suggestion } of [...list.map((q) => ({ ...q, suggestion: false })), ...suggested.map((q) => ({ ...q, suggestion: true }))]) {
+    for (const { name, sql } of list) {
       if (typeof sql !== 'string') continue;
       const params: Record<string, unknown> = {};
       for (const m of sql.matchAll(/@(\w+)/g)) params[m[1]!] = 0;
       try {
         const rows = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(params) as Array<{ detail: string }>;
-        plans.push({ name, sql, plan: rows.map((r) => r.detail), suggested: suggestion });
+        plans.push({ name, sql, plan: rows.map((r) => r.detail) });
       } catch (e) {
-        plans.push({ name, sql, plan: [`(could not explain: ${(e as Error).message})`], suggested: suggestion });
+        plans.push({ name, sql, plan: [`(could not explain: ${(e as Error).message})`] });
       }
     }
     const cache = /SCHEDULE_CACHE\s*=\s*([\d_]+)/.exec(readFileSync(join(root, 'src', 'scheduler', 'scheduler.ts'), 'utf8'))?.[1];
