@@ -31,8 +31,6 @@ export interface Plan {
   readonly name: string;
   readonly sql: string;
   readonly plan: string[];
-  /** A rewrite this bench suggests, not a query of src/. */
-  readonly suggested?: boolean;
 }
 
 export interface Schema {
@@ -555,7 +553,7 @@ function limitsText(x: {
       `(b) for the goal itself, fewer writes per firing${statementsUs(combined ?? x.fire) > 33 ? `, since the four statements alone (${fmt(statementsUs(combined ?? x.fire))} µs per firing${combined ? ' in the combined run' : ''}) exceed the 33 µs a firing may cost at 30,000/s` : ''}: e.g. one row per firing instead of an occurrence row plus a QUEUED reload row carrying the same task, time and tenant (create the reload row when the dispatcher claims it, or let the queued reload be the occurrence record), and multi-row INSERT/UPDATE statements per batch instead of three statement executions per firing (not measured here).`,
   );
   out.push(item1.join('\n\n'));
-  const perPass = x.plans.filter((p) => !p.suggested && p.name !== 'STARTABLE' && scansReloads(p));
+  const perPass = x.plans.filter((p) => p.name !== 'STARTABLE' && scansReloads(p));
   const startable = x.plans.find((p) => p.name === 'STARTABLE');
   const partial = reloadIdx.filter((i) => /\bWHERE\b/i.test(i.sql ?? '') && /status IN/i.test(i.sql ?? ''));
   if (perPass.length > 0) {
@@ -563,7 +561,7 @@ function limitsText(x: {
       `2. **Queries that read the whole \`reloads\` table.** ${perPass.map((p) => `\`${p.name}\` (${p.plan.filter((l) => /^SCAN/.test(l)).join('; ')})`).join(', ')}. Their cost grows with every reload kept (retention is 90 days)` +
         (x.fire ? `; in the sustained fire run: expireQueued ${opsCell(x.fire, 'expireQueued')}, nextLeaseExpiry ${opsCell(x.fire, 'nextLeaseExpiry')}, takeExpiredLeases ${opsCell(x.fire, 'takeExpiredLeases')}` : '') +
         '. ' +
-        (partial.length ? `The partial indexes ${partial.map((i) => `\`${i.name}\``).join(', ')} are declared with \`status IN (…)\`; SQLite uses a partial index only when the query's WHERE contains that same term, so \`status = 'QUEUED'\` does not reach them (the "suggested" plans above show the same queries with the term added using them). ` : '') +
+        (partial.length ? `The partial indexes ${partial.map((i) => `\`${i.name}\``).join(', ')} are declared with \`status IN (…)\`; SQLite uses a partial index only when the query's WHERE contains that same term, so \`status = 'QUEUED'\` does not reach them. ` : '') +
         'Suggestion: indexes the queries can seek (plain `(status, id)` and `(resource_id, status)`), or the partial-index term repeated in the queries.',
     );
   } else {

@@ -38,6 +38,7 @@ export function nextFireBatch(batch: number, elapsedMs: number): number {
   if (elapsedMs < FIRE_BATCH_SLOW_MS) return Math.min(FIRE_BATCH_MAX, batch * 2);
   return batch;
 }
+
 /** Occurrences handled per task per pass (a long outage's backlog is worked off over passes). */
 const MAX_PER_PASS = 1000;
 /** The longest sleep: a safety net against a missed wake-up (another instance's change, clock jumps). */

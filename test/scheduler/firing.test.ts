@@ -100,7 +100,6 @@ describe('herds', () => {
     assert.ok(fired.every((o) => o.outcome === 'fired' && o.nominal === ms('2027-01-04T09:00:00Z')));
     for (const t of [tasks[0]!, tasks[n - 1]!]) assert.equal((await rig.get(t.id)).nextExecutionTime, ms('2027-01-05T09:00:00Z'));
   });
-
 });
 
 describe('after downtime (misfire policy)', () => {
