@@ -54,6 +54,37 @@ export function reloadToRow(r: Reload, booleans: 'integer' | 'boolean'): ReloadR
   };
 }
 
+/**
+ * The same values as reloadToRow, as an array in RELOAD_COLUMNS order, for statements with
+ * positional parameters: binding an array is about half the cost of binding 21 named ones in
+ * better-sqlite3, and an insert per firing is on the scheduler's hot path.
+ */
+export function reloadToValues(r: Reload, booleans: 'integer' | 'boolean'): unknown[] {
+  return [
+    r.id,
+    r.tenantId,
+    r.userId,
+    r.appId,
+    booleans === 'integer' ? (r.partial ? 1 : 0) : r.partial,
+    r.type,
+    r.resourceType,
+    r.resourceId,
+    r.scheduledTime,
+    r.status,
+    r.creationTime,
+    r.startTime,
+    r.endTime,
+    r.log,
+    r.errorCode,
+    r.errorMessage,
+    r.executor,
+    r.externalId,
+    r.leaseOwner,
+    r.leaseUntil,
+    r.attempts,
+  ];
+}
+
 const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
 
 export function reloadFromRow(r: ReloadRow): Reload {

@@ -93,8 +93,12 @@ describe('query plans of the scheduler', () => {
       const out = new Map<string, string[]>();
       for (const [name, text] of Object.entries(schedulerSql)) {
         if (!/^\s*(SELECT|WITH|UPDATE|DELETE)/.test(text)) continue;
-        const params = Object.fromEntries([...text.matchAll(/@(\w+)/g)].map((m) => [m[1], m[1] === 'ids' ? '[]' : 1]));
-        out.set(name, (db.prepare(`EXPLAIN QUERY PLAN ${text}`).all(params) as Array<{ detail: string }>).map((r) => r.detail));
+        // Named parameters (@name) or, in the statements run once per firing, positional ones (?).
+        const named = Object.fromEntries([...text.matchAll(/@(\w+)/g)].map((m) => [m[1], m[1] === 'ids' ? '[]' : 1]));
+        const positional = [...text.matchAll(/\?/g)].map(() => 1);
+        const stmt = db.prepare(`EXPLAIN QUERY PLAN ${text}`);
+        const rows = (Object.keys(named).length > 0 ? stmt.all(named) : stmt.all(...positional)) as Array<{ detail: string }>;
+        out.set(name, rows.map((r) => r.detail));
       }
       return out;
     } finally {

@@ -7,10 +7,8 @@ import { RELOAD_COLUMNS } from '../reload-row.js';
 export const ACTIVE = `('QUEUED', 'RELOADING', 'CANCELING')`;
 export const RUNNING = `('RELOADING', 'CANCELING')`;
 
-/** Insert a reload. Params: every column. */
-export const INSERT_RELOAD = `INSERT INTO reloads (${RELOAD_COLUMNS}) VALUES (@id, @tenant_id, @user_id, @app_id, @partial, @type,
-  @resource_type, @resource_id, @scheduled_time, @status, @creation_time, @start_time, @end_time, @log, @error_code,
-  @error_message, @executor, @external_id, @lease_owner, @lease_until, @attempts)`;
+/** Insert a reload. Params: every column, positional in RELOAD_COLUMNS order (reloadToValues). */
+export const INSERT_RELOAD = `INSERT INTO reloads (${RELOAD_COLUMNS}) VALUES (${RELOAD_COLUMNS.split(',').map(() => '?').join(', ')})`;
 
 /** One reload of a tenant. Params: tenant_id, id. */
 export const GET_RELOAD = `SELECT ${RELOAD_COLUMNS} FROM reloads WHERE tenant_id = @tenant_id AND id = @id`;

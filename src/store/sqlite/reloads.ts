@@ -1,5 +1,5 @@
 /** The reload records and the task history on SQLite. */
-import { reloadFromRow, reloadToRow, type ReloadRow } from '../reload-row.js';
+import { reloadFromRow, reloadToValues, type ReloadRow } from '../reload-row.js';
 import type { Reload, ReloadStatus } from '../../reloads/reload.js';
 import type { Outcome } from '../../scheduler/plan.js';
 import type { OccurrenceRecord, ReloadListQuery } from '../store.js';
@@ -7,7 +7,7 @@ import * as sql from './reload-sql.js';
 import type { SqliteContext } from './scheduling.js';
 
 export function insertReload(ctx: SqliteContext, reload: Reload): void {
-  ctx.stmt(sql.INSERT_RELOAD).run(reloadToRow(reload, 'integer'));
+  ctx.stmt(sql.INSERT_RELOAD).run(...reloadToValues(reload, 'integer'));
 }
 
 export function getReload(ctx: SqliteContext, tenantId: string, id: string): Reload | undefined {

@@ -6,7 +6,7 @@
 import type Database from 'better-sqlite3';
 import { newReloadId, reloadIdBound, type Reload } from '../../reloads/reload.js';
 import { fromRow, type TaskRow } from '../row.js';
-import { reloadFromRow, reloadToRow, type ReloadRow } from '../reload-row.js';
+import { reloadFromRow, reloadToValues, type ReloadRow } from '../reload-row.js';
 import type { ClaimLimits, FailurePolicy, FinishResult, FiredOccurrence, Planner } from '../store.js';
 import { failureLog, type Task } from '../../tasks/task.js';
 import { INSERT_RELOAD } from './reload-sql.js';
@@ -25,7 +25,7 @@ export function fireDue(ctx: SqliteContext, now: number, limit: number, planner:
       const task = fromRow(row);
       const decision = planner(task, row.active === 1);
       if (decision.kind === 'stop') {
-        ctx.stmt(sql.ADVANCE_TASK).run({ id: task.id, version: task.version, next_execution_time: null, last_execution_time: null, state: task.state, missed: 0, log: decision.log, now });
+        ctx.stmt(sql.ADVANCE_TASK).run(null, null, task.state, 0, decision.log, now, task.id, task.version);
         continue;
       }
       const { plan } = decision;
@@ -34,32 +34,17 @@ export function fireDue(ctx: SqliteContext, now: number, limit: number, planner:
       const mine: FiredOccurrence[] = [];
       for (const { nominal, outcome } of plan.occurrences) {
         const reload = outcome === 'fired' ? scheduledReload(task, nominal, now) : null;
-        const inserted = ctx.stmt(sql.INSERT_OCCURRENCE).run({
-          task_id: task.id,
-          nominal_time: nominal,
-          tenant_id: task.tenantId,
-          outcome,
-          reload_id: reload?.id ?? null,
-          recorded_at: now,
-        }).changes;
+        const inserted = ctx.stmt(sql.INSERT_OCCURRENCE).run(task.id, nominal, task.tenantId, outcome, reload?.id ?? null, now).changes;
         if (inserted === 0) continue; // already recorded: never fire an occurrence twice
         if (reload) {
-          ctx.stmt(INSERT_RELOAD).run(reloadToRow(reload, 'integer'));
+          ctx.stmt(INSERT_RELOAD).run(...reloadToValues(reload, 'integer'));
           lastFired = nominal;
         }
         if (outcome === 'missed') missed += 1;
         mine.push({ task, nominal, outcome, reload });
       }
-      const advanced = ctx.stmt(sql.ADVANCE_TASK).run({
-        id: task.id,
-        version: task.version,
-        next_execution_time: plan.next,
-        last_execution_time: lastFired,
-        state: plan.next === null ? 'Completed' : task.state,
-        missed,
-        log: null,
-        now,
-      }).changes;
+      const state = plan.next === null ? 'Completed' : task.state;
+      const advanced = ctx.stmt(sql.ADVANCE_TASK).run(plan.next, lastFired, state, missed, null, now, task.id, task.version).changes;
       if (advanced !== 1) throw new Error(`task ${task.id} changed inside its firing transaction`);
       recorded.push(...mine);
     }
