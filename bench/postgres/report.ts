@@ -419,7 +419,7 @@ export function render(r: Results): { markdown: string; summary: string } {
   const idxCount = (table: string): string => String(r.schema.find((x) => x.table === table)?.indexes.length ?? '?');
   out.push('### What a firing is', '');
   out.push(
-    `One due occurrence handled by \`fireDue\` (src/store/postgres/scheduling.ts), in one transaction per batch of up to 1000 due tasks: \`DUE_TASKS\` (\`SELECT … FOR UPDATE OF t SKIP LOCKED\`, with whether a reload of each task is active), the plan in JS (\`planFirings\`), then per batch one \`INSERT_OCCURRENCES\` (the occurrence row, \`ON CONFLICT DO NOTHING RETURNING\`, the once-only guarantee), one \`INSERT_RELOADS\` (a QUEUED reload row per fired occurrence) and one \`ADVANCE_TASKS\` (the task's next execution, version + 1), then COMMIT. So a firing writes three rows in three tables (with ${idxCount('occurrences')}, ${idxCount('reloads')} and ${idxCount('reload_tasks')} indexes; see below) where a peer's job inserts one row and later updates or deletes it. The firing rate counts from the moment the runner starts the instances to the commit of the last batch (the \`recorded\` event, which the scheduler emits after the commit).`,
+    `One due occurrence handled by \`fireDue\` (src/store/postgres/scheduling.ts), in one transaction per batch of up to 1000 due tasks: \`DUE_TASKS\` (\`SELECT … FOR UPDATE OF t SKIP LOCKED\`, with whether a reload of each task is active), the plan in JS (\`planFirings\`), then per batch one \`INSERT_OCCURRENCES\` (the occurrence row, \`ON CONFLICT DO NOTHING RETURNING\`, the once-only guarantee), one \`INSERT_RELOADS\` (a QUEUED reload row per fired occurrence) and one \`ADVANCE_TASKS\` (the task's next execution, version + 1), then COMMIT. So a firing writes three rows in three tables (with ${idxCount('occurrences')}, ${idxCount('reloads')} and ${idxCount('reload_tasks')} indexes; see below)${r.schema.some((x) => x.table === 'task_due' && x.indexes.length > 0) ? `, and its task's due time in \`task_due\` (${idxCount('task_due')} indexes, through a trigger)` : ''} where a peer's job inserts one row and later updates or deletes it. The firing rate counts from the moment the runner starts the instances to the commit of the last batch (the \`recorded\` event, which the scheduler emits after the commit).`,
     '',
     `- **Dispatching: no** — the dispatcher\'s \`dispatch()\` is replaced by a no-op on each instance, so every firing stays QUEUED; the pass still runs its other steps (\`expireQueued\`, lease checks, \`nextDueTime\`).`,
     `- **Dispatching: yes** — \`SIMULATED_DURATION_MS=0\`, \`MAX_CONCURRENT_RELOADS=100000\`, \`MAX_CONCURRENT_RELOADS_PER_TENANT=100000\`: each pass also starts queued reloads (\`claimQueued\`: advisory lock, \`STARTABLE\`, \`START_RELOADS\`: RELOADING under a lease) and records each outcome (\`finishReloads\`: SUCCEEDED, the task\'s failure count reset). "Reloads run/s" counts from the start to the last reload recorded SUCCEEDED: the analogue of a peer\'s job being completed.`,
@@ -567,10 +567,10 @@ function limits(r: Results, bestPeer: PeerAgg | undefined, pgFire: readonly Ours
     const dueLine = due
       .map((p) => {
         const active = actualRows(p.plan, /Bitmap Heap Scan on reloads|Seq Scan on reloads/);
-        const all = buffersAfter(p.plan, /Index Scan using reload_tasks_due/);
+        const all = buffersAfter(p.plan, /Index Scan using (task_due_by_time|reload_tasks_due)/);
         const sub = buffersAfter(p.plan, /Bitmap Heap Scan on reloads|Seq Scan on reloads/);
         const own = all !== undefined ? all - (sub ?? 0) : undefined;
-        const firstRow = firstRowMs(p.plan, /Index Scan using reload_tasks_due/);
+        const firstRow = firstRowMs(p.plan, /Index Scan using (task_due_by_time|reload_tasks_due)/);
         return `batch ${p.call - 1}: ${num(execMs(p.plan), 1)} ms${active !== undefined ? `, its EXISTS read ${int(active)} active reloads` : ''}${firstRow !== undefined ? `, first row after ${num(firstRow, 1)} ms` : ''}${own !== undefined ? `, the index scan itself ${int(own)} buffers` : ''}`;
       })
       .join('; ');
@@ -580,12 +580,13 @@ function limits(r: Results, bestPeer: PeerAgg | undefined, pgFire: readonly Ours
     const rel0 = first('INSERT_RELOADS');
     const occ0 = first('INSERT_OCCURRENCES');
     const idx = (table: string): string => String(r.schema.find((x) => x.table === table)?.indexes.length ?? '?');
+    const dueTable = r.schema.some((x) => x.table === 'task_due' && x.indexes.length > 0);
     out.push(
       `**3. The plans** (\`EXPLAIN (ANALYZE, BUFFERS)\` with the store's own parameters, inside its transaction, in a savepoint rolled back before the real statement). \`DUE_TASKS\`: ${dueLine}. ` +
         (hashed
           ? 'Once reloads exist, the planner evaluates `EXISTS (SELECT 1 FROM reloads r WHERE r.resource_id = t.id AND r.status IN (…))` as a hashed subplan: a bitmap scan of `reloads_by_status_id` that reads **every** active reload and hashes it, once per batch. It is built before the first row comes out (the "first row after" above), and during a herd every firing adds a QUEUED reload, so each batch reads and hashes 1000 more than the one before: the herd costs O(n²) in all, while the index scan of `reload_tasks_due` itself stays at a few dozen buffers (the entries of tasks already advanced cost little). '
           : '') +
-        `${adv0 ? `\`ADVANCE_TASKS\` (1000 tasks): ${num(execMs(adv0.plan), 1)} ms in the first batch${adv1 && adv1 !== adv0 ? `, ${num(execMs(adv1.plan), 1)} ms in the last` : ''}; the update changes the indexed \`next_execution_time\`, so it is never HOT and writes a new entry into each of reload_tasks' ${idx('reload_tasks')} indexes. ` : ''}` +
+        `${adv0 ? `\`ADVANCE_TASKS\` (1000 tasks): ${num(execMs(adv0.plan), 1)} ms in the first batch${adv1 && adv1 !== adv0 ? `, ${num(execMs(adv1.plan), 1)} ms in the last` : ''}${dueTable ? `; no index of reload_tasks covers a column it changes (the due queue is \`task_due\`, kept by a statement-level trigger since migration 5), so the task's update can be HOT, and the trigger's one UPDATE of task_due (${idx('task_due')} indexes) is part of this figure. ` : `; the update changes the indexed \`next_execution_time\`, so it is never HOT and writes a new entry into each of reload_tasks' ${idx('reload_tasks')} indexes. `}` : ''}` +
         `${rel0 ? `\`INSERT_RELOADS\` (1000 rows, ${idx('reloads')} indexes): ${num(execMs(rel0.plan), 1)} ms. ` : ''}` +
         `${occ0 ? `\`INSERT_OCCURRENCES\` (1000 rows, ${idx('occurrences')} indexes): ${num(execMs(occ0.plan), 1)} ms.` : ''}`,
       '',

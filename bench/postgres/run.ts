@@ -281,7 +281,7 @@ async function main(): Promise<void> {
     const seedPgS = await seedPostgres(urlOf(template), backlog);
     log(`seeded ${expected.toLocaleString('en-US')} due occurrences (${o.tasks.toLocaleString('en-US')} tasks) into PostgreSQL in ${seedPgS.toFixed(1)} s`);
     const schema: Array<{ table: string; indexes: string[] }> = [];
-    for (const table of ['occurrences', 'reloads', 'reload_tasks']) {
+    for (const table of ['occurrences', 'reloads', 'reload_tasks', 'task_due']) {
       const rows = await admin<{ indexname: string }>('SELECT indexname FROM pg_indexes WHERE tablename = $1 ORDER BY indexname', [table], urlOf(template));
       schema.push({ table, indexes: rows.map((x) => x.indexname) });
     }

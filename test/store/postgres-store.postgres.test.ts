@@ -128,6 +128,73 @@ describe('several instances', () => {
   });
 });
 
+describe('the due queue (task_due, migration 5)', () => {
+  // task_due holds each task's due time (next_execution_time while Enabled, else NULL), kept by
+  // statement triggers on reload_tasks so that advancing a task is a HOT update. Whatever writes a
+  // task, the two must agree, and the scheduler must fire from it.
+  async function mismatches(url: string): Promise<{ tasks: number; due: number; wrong: number }> {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      return (
+        await c.query(`SELECT (SELECT count(*)::int FROM reload_tasks) AS tasks, (SELECT count(*)::int FROM task_due) AS due,
+          (SELECT count(*)::int FROM reload_tasks t LEFT JOIN task_due d ON d.task_id = t.id
+            WHERE d.task_id IS NULL OR d.due_at IS DISTINCT FROM CASE WHEN t.state = 'Enabled' THEN t.next_execution_time END) AS wrong`)
+      ).rows[0];
+    } finally {
+      await c.end();
+    }
+  }
+
+  it('follows every write of a task, and the scheduler fires from it', async () => {
+    const base = await fresh();
+    const clock = new ManualClock(Date.parse('2027-01-04T08:00:00Z'));
+    const now = clock.now();
+    const make = (appId: string, recurrence?: string[]) =>
+      createTask({ appId, timeZone: 'UTC', startDateTime: '2027-01-04T08:01:00', ...(recurrence && { recurrence }) }, newTaskId(now), { tenantId: 'acme', userId: 'u' }, now);
+    const minutely = make('minutely', ['FREQ=MINUTELY']);
+    const once = make('once');
+    const disabled = make('disabled', ['FREQ=MINUTELY']);
+    const deleted = make('deleted', ['FREQ=MINUTELY']);
+    for (const t of [minutely, once, disabled, deleted]) await base.store.insertTask(t);
+    assert.deepEqual(await mismatches(base.location), { tasks: 4, due: 4, wrong: 0 });
+
+    // The API's writes: disabling takes a task off the queue, deleting removes its row.
+    const d0 = (await base.store.getTask('acme', disabled.id))!;
+    assert.ok(await base.store.updateTask({ ...d0, state: 'Disabled', disabledCode: 'MANUALLY', version: d0.version + 1 }));
+    assert.ok(await base.store.deleteTask('acme', deleted.id));
+    assert.deepEqual(await mismatches(base.location), { tasks: 3, due: 3, wrong: 0 });
+
+    const config = loadConfig({ MISFIRE_POLICY: 'all', OVERLAP_POLICY: 'queue' }).scheduler;
+    const scheduler = new Scheduler(base.store, new SimulatedExecutor({ durationMs: 0, failureRate: 0 }), clock, quiet, config, 'one');
+    try {
+      clock.set(Date.parse('2027-01-04T08:03:30Z'));
+      await scheduler.tick();
+      await scheduler.dispatcher.idle();
+      const fired = (await base.store.listReloads({ tenantId: 'acme', limit: 100 })).map((r) => `${r.appId}@${new Date(r.scheduledTime!).toISOString().slice(11, 16)}`);
+      assert.deepEqual(fired.sort(), ['minutely@08:01', 'minutely@08:02', 'minutely@08:03', 'once@08:01']);
+      // The scheduler's advance: the one-off task is Completed and off the queue, the other is due next at 08:04.
+      assert.equal((await base.store.getTask('acme', once.id))!.state, 'Completed');
+      assert.equal((await base.store.getTask('acme', minutely.id))!.nextExecutionTime, Date.parse('2027-01-04T08:04:00Z'));
+      assert.equal(await base.store.nextDueTime(), Date.parse('2027-01-04T08:04:00Z'));
+      assert.deepEqual(await mismatches(base.location), { tasks: 3, due: 3, wrong: 0 });
+
+      // Re-enabled, the disabled task is due again and fires.
+      const d1 = (await base.store.getTask('acme', disabled.id))!;
+      assert.ok(await base.store.updateTask({ ...d1, state: 'Enabled', disabledCode: null, nextExecutionTime: Date.parse('2027-01-04T08:04:00Z'), version: d1.version + 1 }));
+      assert.deepEqual(await mismatches(base.location), { tasks: 3, due: 3, wrong: 0 });
+      clock.set(Date.parse('2027-01-04T08:04:00Z'));
+      await scheduler.tick();
+      await scheduler.dispatcher.idle();
+      const at4 = (await base.store.listReloads({ tenantId: 'acme', limit: 100 })).filter((r) => r.scheduledTime === Date.parse('2027-01-04T08:04:00Z')).map((r) => r.appId);
+      assert.deepEqual(at4.sort(), ['disabled', 'minutely']);
+      assert.deepEqual(await mismatches(base.location), { tasks: 3, due: 3, wrong: 0 });
+    } finally {
+      await scheduler.stop();
+    }
+  });
+});
+
 describe('clock skew', () => {
   it('an instance whose clock runs 5 minutes fast fires nothing early once corrected against the database', async () => {
     const base = await fresh();
