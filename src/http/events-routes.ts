@@ -7,7 +7,7 @@ import type { Clock } from '../clock.js';
 import { newReloadId, type Reload } from '../reloads/reload.js';
 import type { Store } from '../store/store.js';
 import { ApiError } from './errors.js';
-import { errorResponse } from './schemas.js';
+import { errorResponse, plainText } from './schemas.js';
 
 export const EVENTS_PATH = '/api/v1/events';
 
@@ -49,7 +49,7 @@ export async function eventsRoutes(app: FastifyInstance, o: EventsRoutesOptions)
             time: { type: 'string', maxLength: 64 },
             data: {
               type: 'object',
-              properties: { appId: { type: 'string', minLength: 1, maxLength: 256 }, userId: { type: 'string', minLength: 1, maxLength: 256 } },
+              properties: { appId: { type: 'string', minLength: 1, maxLength: 256, ...plainText }, userId: { type: 'string', minLength: 1, maxLength: 256, ...plainText } },
             },
           },
         },

@@ -10,7 +10,7 @@ import { newReloadId, RELOAD_STATUSES, reloadToJson, type Reload, type ReloadSta
 import type { Store } from '../store/store.js';
 import { ApiError } from './errors.js';
 import { CursorCodec, keysetPage, pageLink } from './pagination.js';
-import { errorResponse } from './schemas.js';
+import { errorResponse, plainText } from './schemas.js';
 
 export const RELOADS_PATH = '/api/v1/reloads';
 const RELOAD_ID = /^[0-9a-f]{24}$/;
@@ -91,9 +91,9 @@ export async function reloadsRoutes(app: FastifyInstance, o: ReloadsRoutesOption
         querystring: {
           type: 'object',
           properties: {
-            appId: { type: 'string', maxLength: 256 },
+            appId: { type: 'string', maxLength: 256, ...plainText },
             status: { type: 'string', enum: RELOAD_STATUSES },
-            resourceId: { type: 'string', maxLength: 64, description: 'The reload task the reloads were fired by.' },
+            resourceId: { type: 'string', maxLength: 64, ...plainText, description: 'The reload task the reloads were fired by.' },
             partial: { type: 'boolean' },
             log: { type: 'boolean', default: false, description: 'Include the log field.' },
             limit: { type: 'integer', minimum: 1, maximum: 100, default: 10 },
@@ -159,7 +159,7 @@ export async function reloadsRoutes(app: FastifyInstance, o: ReloadsRoutesOption
           type: 'object',
           required: ['appId'],
           properties: {
-            appId: { type: 'string', minLength: 1, maxLength: 256 },
+            appId: { type: 'string', minLength: 1, maxLength: 256, ...plainText },
             partial: { type: 'boolean' },
             weight: { type: 'integer', minimum: 1, maximum: 10, description: 'Accepted; reloads run oldest first.' },
             variables: { type: 'object', maxProperties: 20, additionalProperties: { type: 'string', maxLength: 256 }, description: 'Accepted and not passed on.' },

@@ -4,6 +4,13 @@
  * served OpenAPI document, so the three cannot drift apart.
  */
 
+/**
+ * A string free of control characters. No stored id can hold one (task.ts refuses them, tokens'
+ * ids are checked), and PostgreSQL cannot even take U+0000 as a parameter, so a query or body value
+ * with one is a 400 here rather than an empty answer on SQLite and a database error on PostgreSQL.
+ */
+export const plainText = { pattern: '^[^\\u0000-\\u001f\\u007f]*$', 'x-reason': 'must not contain control characters' } as const;
+
 const localDateTime = {
   type: ['string', 'null'],
   maxLength: 64,
@@ -94,7 +101,7 @@ export const taskListResponse = {
 export const listQuery = {
   type: 'object',
   properties: {
-    appId: { type: 'string', maxLength: 256, description: 'The case sensitive string used to search for a task by app ID.' },
+    appId: { type: 'string', maxLength: 256, ...plainText, description: 'The case sensitive string used to search for a task by app ID.' },
     limit: { type: 'integer', minimum: 1, maximum: 100, default: 10, description: 'The maximum number of resources to return for a request.' },
     next: { type: 'string', maxLength: 512, description: 'The cursor to the next page of resources. Provide either the next or prev cursor, but not both.' },
     prev: { type: 'string', maxLength: 512, description: 'The cursor to the previous page of resources. Provide either the next or prev cursor, but not both.' },

@@ -48,6 +48,8 @@ function reasonOf(e: ErrorObject): string {
       return `must be at most ${String(params.limit)} characters`;
     case 'maxItems':
       return `must have at most ${String(params.limit)} items`;
+    case 'pattern':
+      return typeof schema['x-reason'] === 'string' ? schema['x-reason'] : `must match ${String(params.pattern)}`;
     case 'enum':
       return `must be one of ${(params.allowedValues as unknown[]).join(', ')}`;
     default:

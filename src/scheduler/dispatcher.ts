@@ -97,6 +97,11 @@ export class Dispatcher {
     while (this.runs.size > 0) await Promise.all([...this.runs.values()].map((r) => r.done));
   }
 
+  /** Resolves when the reload with this id no longer runs here and its outcome is recorded (at once if it does not run here). */
+  async settled(id: string): Promise<void> {
+    await this.runs.get(id)?.done;
+  }
+
   /** Stops a reload running here (after the store marked it CANCELING). */
   cancel(id: string): void {
     this.runs.get(id)?.abort.abort(new ReloadAborted('cancel'));

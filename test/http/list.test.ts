@@ -123,6 +123,9 @@ describe('GET /api/v1/reload-tasks', () => {
     ['?partial=1', 'partial: must be a boolean'],
     ['?next=abc', 'next: not a next cursor issued by this service'],
     ['?prev=abc.def', 'prev: not a prev cursor issued by this service'],
+    // U+0000 cannot even be a PostgreSQL parameter: once a 500 there (found by the fuzz test).
+    ['?appId=app-a%00', 'appId: must not contain control characters'],
+    ['?appId=a%0Ab', 'appId: must not contain control characters'],
   ];
   for (const [query, detail] of bad) {
     it(`400 for ${query}`, async () => {

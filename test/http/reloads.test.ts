@@ -44,6 +44,17 @@ describe('POST and GET /api/v1/reloads', () => {
     assert.equal(errorOf(bad).detail, 'appId: is required');
   });
 
+  it('400, not a database error, for a control character in an app or task id', async () => {
+    const post = await api.call('POST', '/api/v1/reloads', { body: { appId: 'app\u0000' } });
+    assert.deepEqual([post.statusCode, errorOf(post).detail], [400, 'appId: must not contain control characters']);
+    for (const q of ['appId=app%00', 'resourceId=%00']) {
+      const res = await api.call('GET', `/api/v1/reloads?${q}`);
+      assert.deepEqual([res.statusCode, errorOf(res).detail], [400, `${q.split('=')[0]}: must not contain control characters`]);
+    }
+    const event = await api.call('POST', '/api/v1/events', { admin: true, body: { type: 'com.qlik.v1.app.deleted', data: { appId: 'a\u0000' } } });
+    assert.deepEqual([event.statusCode, errorOf(event).detail], [400, 'data.appId: must not contain control characters']);
+  });
+
   it('lists newest first with filters, optional logs and pages', async () => {
     const ids: string[] = [];
     for (let i = 0; i < 5; i++) {
