@@ -8,7 +8,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { loadMigrations } from '../migrations.js';
 import { fromRow, toRow, type TaskRow } from '../row.js';
-import { reloadFromRow, reloadToRow, type ReloadRow } from '../reload-row.js';
+import { reloadFromRow, reloadToValues, type ReloadRow } from '../reload-row.js';
 import {
   SchemaTooNewError,
   type ClaimLimits,
@@ -109,8 +109,7 @@ export class PostgresStore implements Store {
   // Reloads.
 
   async insertReload(reload: Reload): Promise<void> {
-    const row = reloadToRow(reload, 'boolean');
-    await query(this.pool, sql.INSERT_RELOAD, sql.RELOAD_FIELDS.map((f) => row[f]));
+    await query(this.pool, sql.INSERT_RELOAD, reloadToValues(reload, 'boolean'));
     this.notify('reloads');
   }
 

@@ -6,7 +6,7 @@
 import type pg from 'pg';
 import { newReloadId, reloadIdBound, type Reload } from '../../reloads/reload.js';
 import { fromRow, type TaskRow } from '../row.js';
-import { reloadFromRow, reloadToRow, type ReloadRow } from '../reload-row.js';
+import { reloadFromRow, reloadToValues, type ReloadRow } from '../reload-row.js';
 import type { ClaimLimits, FailurePolicy, FinishResult, FiredOccurrence, Planner } from '../store.js';
 import { failureLog, type Task } from '../../tasks/task.js';
 import { query } from './connection.js';
@@ -49,8 +49,9 @@ export async function fireDue(c: pg.PoolClient, now: number, limit: number, plan
     ),
   );
   const recorded = planned.filter((p) => inserted.has(`${p.task.id}@${p.nominal}`));
-  const reloads = recorded.flatMap((p) => (p.reload ? [reloadToRow(p.reload, 'boolean')] : []));
-  if (reloads.length > 0) await query(c, sql.INSERT_RELOADS, sql.RELOAD_FIELDS.map((f) => reloads.map((r) => r[f])));
+  // One array per column (unnest), from each reload's values in RELOAD_FIELDS order.
+  const reloads = recorded.flatMap((p) => (p.reload ? [reloadToValues(p.reload, 'boolean')] : []));
+  if (reloads.length > 0) await query(c, sql.INSERT_RELOADS, sql.RELOAD_FIELDS.map((_, i) => reloads.map((r) => r[i])));
 
   const last = new Map<string, number>();
   const missed = new Map<string, number>();
