@@ -122,3 +122,41 @@ describe('query plans of the scheduler', () => {
     }
   });
 });
+
+describe('checkpoints', () => {
+  it('copies the log into the database file on a worker thread, and stops it on close', async () => {
+    const path = join(dir, 'cp.db');
+    const store = SqliteStore.open({ path });
+    for (let i = 0; i < 50; i++) await store.insertTask(task());
+    const result = await store.checkpointer.checkpoint();
+    assert.ok(result, 'the checkpoint ran on the worker');
+    assert.ok(result.log > 0, 'the log held frames');
+    assert.equal(result.checkpointed, result.log, 'every frame was copied');
+    assert.equal(result.busy, 0);
+    await store.close();
+    // Closed: the worker is gone (no result), and the data is there for the next opening.
+    assert.equal(await store.checkpointer.checkpoint(), undefined);
+    const db = new Database(path, { readonly: true });
+    assert.equal((db.prepare('SELECT count(*) AS n FROM reload_tasks').get() as { n: number }).n, 50);
+    db.close();
+  });
+
+  it('goes on writing while the worker copies, and falls back to the main thread when the worker dies', async () => {
+    const store = SqliteStore.open({ path: join(dir, 'cp2.db') });
+    const pending = store.checkpointer.checkpoint();
+    for (let i = 0; i < 20; i++) await store.insertTask(task());
+    assert.ok(await pending);
+    // Kill the worker as a crash would: checkpoints carry on inline and report no worker result.
+    await (store.checkpointer as unknown as { worker: import('node:worker_threads').Worker }).worker.terminate();
+    assert.equal(await store.checkpointer.checkpoint(), undefined);
+    await store.insertTask(task());
+    assert.equal((await store.listTasks({ tenantId: 'acme', limit: 100 })).length, 21);
+    await store.close();
+  });
+
+  it('an in-memory database checkpoints on the main thread', async () => {
+    const store = SqliteStore.open({ path: ':memory:' });
+    assert.equal(await store.checkpointer.checkpoint(), undefined);
+    await store.close();
+  });
+});

@@ -25,6 +25,7 @@ import {
 } from '../store.js';
 import type { Reload, ReloadStatus } from '../../reloads/reload.js';
 import type { Task } from '../../tasks/task.js';
+import { Checkpointer } from './checkpointer.js';
 import * as reloads from './reloads.js';
 import * as scheduling from './scheduling.js';
 import * as sql from './task-sql.js';
@@ -56,18 +57,19 @@ export class SqliteStore implements Store {
   /** What the reload and scheduler modules need of this store. */
   private readonly ctx: scheduling.SqliteContext;
 
-  private readonly checkpointer: NodeJS.Timeout;
+  /** Copies the log back into the database file, off the commit path and off the main thread. */
+  readonly checkpointer: Checkpointer;
 
-  private constructor(db: Database.Database) {
+  private constructor(db: Database.Database, path: string) {
     this.db = db;
     this.ctx = { db, stmt: (text) => this.stmt(text) };
-    this.checkpointer = setInterval(() => this.checkpoint(), CHECKPOINT_EVERY_MS);
-    this.checkpointer.unref();
+    this.checkpointer = new Checkpointer(path, CHECKPOINT_EVERY_MS, () => this.checkpoint());
   }
 
   /**
-   * Copies the write-ahead log back into the database file, between transactions rather than inside
-   * one (PASSIVE: never waits for readers; what it cannot copy now it copies next time).
+   * Copies the write-ahead log back into the database file on this connection, between
+   * transactions rather than inside one (PASSIVE: never waits for readers; what it cannot copy now
+   * it copies next time). The checkpointer's fallback when its worker is not there.
    */
   checkpoint(): void {
     if (!this.db.open) return;
@@ -96,7 +98,7 @@ export class SqliteStore implements Store {
       db.close();
       throw e;
     }
-    return new SqliteStore(db);
+    return new SqliteStore(db, options.path);
   }
 
   async insertTask(task: Task): Promise<void> {
@@ -243,7 +245,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
-    clearInterval(this.checkpointer);
+    await this.checkpointer.close();
     if (!this.db.open) return;
     try {
       this.db.pragma('wal_checkpoint(TRUNCATE)');
