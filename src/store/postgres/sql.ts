@@ -4,14 +4,11 @@
  * whatever its size.
  */
 import { RELOAD_COLUMNS, type ReloadRow } from '../reload-row.js';
-import type { TaskRow } from '../row.js';
+import { TASK_FIELDS } from '../row.js';
+
+export { TASK_FIELDS };
 import type { ReloadListQuery, TaskListQuery } from '../store.js';
 
-export const TASK_FIELDS: ReadonlyArray<keyof TaskRow> = [
-  'id', 'tenant_id', 'user_id', 'app_id', 'partial', 'auto_reload', 'auto_reload_partial', 'time_zone', 'recurrence',
-  'start_date_time', 'end_date_time', 'state', 'disabled_code', 'log', 'migrated', 'last_execution_time', 'next_execution_time',
-  'consecutive_failures', 'missed_count', 'created_at', 'updated_at', 'version',
-];
 const TASK_COLUMNS = TASK_FIELDS.join(', ');
 const placeholders = (n: number): string => Array.from({ length: n }, (_, i) => `$${i + 1}`).join(', ');
 

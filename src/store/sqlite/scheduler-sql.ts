@@ -3,10 +3,10 @@
  * its leases, and the failure policy. One named statement each, with its purpose and parameters.
  */
 import { RELOAD_COLUMNS } from '../reload-row.js';
+import { TASK_FIELDS } from '../row.js';
 
-const TASK_COLUMNS = `t.id, t.tenant_id, t.user_id, t.app_id, t.partial, t.auto_reload, t.auto_reload_partial, t.time_zone,
-  t.recurrence, t.start_date_time, t.end_date_time, t.state, t.disabled_code, t.log, t.migrated, t.last_execution_time,
-  t.next_execution_time, t.consecutive_failures, t.missed_count, t.created_at, t.updated_at, t.version`;
+/** In TASK_FIELDS order (DUE_TASKS is read raw, by fromValues; its `active` comes after). */
+const TASK_COLUMNS = TASK_FIELDS.map((f) => `t.${f}`).join(', ');
 
 /**
  * Enabled tasks due at `now`, earliest first, with whether a reload of each is active (for the

@@ -5,7 +5,7 @@
  */
 import type Database from 'better-sqlite3';
 import { newReloadId, reloadIdBound, type Reload } from '../../reloads/reload.js';
-import { fromRow, type TaskRow } from '../row.js';
+import { fromRow, fromValues, TASK_FIELDS, type TaskRow } from '../row.js';
 import { reloadFromRow, reloadToValues, type ReloadRow } from '../reload-row.js';
 import type { ClaimLimits, FailurePolicy, FinishResult, FiredOccurrence, Planner } from '../store.js';
 import { failureLog, type Task } from '../../tasks/task.js';
@@ -15,15 +15,18 @@ import * as sql from './scheduler-sql.js';
 export interface SqliteContext {
   readonly db: Database.Database;
   stmt(text: string): Database.Statement;
+  /** The same, with rows as arrays (raw mode). */
+  rawStmt(text: string): Database.Statement;
 }
 
 export function fireDue(ctx: SqliteContext, now: number, limit: number, planner: Planner): FiredOccurrence[] {
   return ctx.db.transaction(() => {
-    const rows = ctx.stmt(sql.DUE_TASKS).all({ now, limit }) as Array<TaskRow & { active: number }>;
+    // Raw rows: TASK_FIELDS, then `active`.
+    const rows = ctx.rawStmt(sql.DUE_TASKS).all({ now, limit }) as unknown[][];
     const recorded: FiredOccurrence[] = [];
     for (const row of rows) {
-      const task = fromRow(row);
-      const decision = planner(task, row.active === 1);
+      const task = fromValues(row);
+      const decision = planner(task, row[TASK_FIELDS.length] === 1);
       if (decision.kind === 'stop') {
         ctx.stmt(sql.ADVANCE_TASK).run(null, null, task.state, 0, decision.log, now, task.id, task.version);
         continue;

@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import { loadMigrations } from '../migrations.js';
-import { fromRow, toRow, type TaskRow } from '../row.js';
+import { fromValues, toRow } from '../row.js';
 import {
   SchemaTooNewError,
   StoreUnavailableError,
@@ -54,6 +54,7 @@ export class SqliteStore implements Store {
   readonly dialect = 'sqlite' as const;
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
+  private readonly rawStatements = new Map<string, Database.Statement>();
   /** What the reload and scheduler modules need of this store. */
   private readonly ctx: scheduling.SqliteContext;
 
@@ -62,7 +63,7 @@ export class SqliteStore implements Store {
 
   private constructor(db: Database.Database, path: string) {
     this.db = db;
-    this.ctx = { db, stmt: (text) => this.stmt(text) };
+    this.ctx = { db, stmt: (text) => this.stmt(text), rawStmt: (text) => this.rawStmt(text) };
     this.checkpointer = new Checkpointer(path, CHECKPOINT_EVERY_MS, () => this.checkpoint());
   }
 
@@ -106,8 +107,8 @@ export class SqliteStore implements Store {
   }
 
   async getTask(tenantId: string, id: string): Promise<Task | undefined> {
-    const row = guard(() => this.stmt(sql.GET_TASK).get({ tenant_id: tenantId, id }) as TaskRow | undefined);
-    return row && fromRow(row);
+    const row = guard(() => this.rawStmt(sql.GET_TASK).get({ tenant_id: tenantId, id }) as unknown[] | undefined);
+    return row && fromValues(row);
   }
 
   async updateTask(task: Task): Promise<boolean> {
@@ -120,8 +121,8 @@ export class SqliteStore implements Store {
 
   async listTasks(q: TaskListQuery): Promise<Task[]> {
     const { text, params } = listQuery(q, 'rows');
-    const rows = guard(() => this.stmt(text).all({ ...params, limit: q.limit }) as TaskRow[]);
-    const tasks = rows.map(fromRow);
+    const rows = guard(() => this.rawStmt(text).all({ ...params, limit: q.limit }) as unknown[][]);
+    const tasks = rows.map(fromValues);
     return q.before !== undefined ? tasks.reverse() : tasks;
   }
 
@@ -253,6 +254,16 @@ export class SqliteStore implements Store {
       // Another connection is reading: its last checkpoint will do.
     }
     this.db.close();
+  }
+
+  /** A statement whose rows come as arrays (raw mode), cached apart from the same text's row-object statement. */
+  private rawStmt(text: string): Database.Statement {
+    let s = this.rawStatements.get(text);
+    if (!s) {
+      s = this.db.prepare(text).raw(true);
+      this.rawStatements.set(text, s);
+    }
+    return s;
   }
 
   /** Prepared statements are cached by their text: a handful of shapes, reused forever. */

@@ -3,9 +3,10 @@
  * parameters. Rows map to Task in row.ts.
  */
 
-const COLUMNS = `id, tenant_id, user_id, app_id, partial, auto_reload, auto_reload_partial, time_zone, recurrence,
-  start_date_time, end_date_time, state, disabled_code, log, migrated, last_execution_time, next_execution_time,
-  consecutive_failures, missed_count, created_at, updated_at, version`;
+import { TASK_FIELDS } from '../row.js';
+
+/** Every column, in TASK_FIELDS order: selected rows are read raw, as arrays, by fromValues. */
+const COLUMNS = TASK_FIELDS.join(', ');
 
 /** Insert a new task. Params: every column, named as in row.ts. */
 export const INSERT_TASK = `INSERT INTO reload_tasks (${COLUMNS}) VALUES (
