@@ -110,7 +110,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     } catch (e) {
       const error = e as Error & { statusCode?: number; code?: string };
       error.statusCode = 400;
-      error.code = e instanceof SyntaxError ? 'FST_ERR_CTP_INVALID_JSON_BODY' : 'FST_ERR_CTP_PROTO_POISONING';
+      // secure-json-parse throws a SyntaxError for a forbidden key too: JSON that plain JSON.parse
+      // takes was refused for its keys (this second parse runs only on the error path).
+      error.code = e instanceof SyntaxError && !parsesAsJson(text) ? 'FST_ERR_CTP_INVALID_JSON_BODY' : 'FST_ERR_CTP_PROTO_POISONING';
       done(error, undefined);
     }
   });
@@ -155,7 +157,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   const baseUrl = (request: FastifyRequest): string => {
     if (config.publicUrl) return config.publicUrl;
     // Links are built from the Host header, so only a plain host[:port] may go into them.
-    if (!HOST.test(request.host)) throw new ApiError('HTTP-400', 'the Host header is not a valid host[:port]; set PUBLIC_URL when behind a proxy');
+    if (!validHost(request.host)) throw new ApiError('HTTP-400', BAD_HOST);
     return `${request.protocol}://${request.host}`;
   };
 
@@ -168,6 +170,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
         throw e;
       }
       request.log = request.log.child({ tenantId: request.principal.tenantId, userId: request.principal.userId });
+      // Links are built from the Host: a request whose links could not be built is refused before
+      // its handler runs, so that a 400 never comes after a write.
+      if (!config.publicUrl && !validHost(request.host)) throw new ApiError('HTTP-400', BAD_HOST);
     });
     // Text that is not valid Unicode (a lone surrogate) would be stored changed: refuse it instead.
     api.addHook('preValidation', async (request) => {
@@ -222,11 +227,35 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   return app;
 }
 
+function parsesAsJson(text: string): boolean {
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function isLogger(value: unknown): value is import('pino').Logger {
   return typeof value === 'object' && value !== null && typeof (value as { child?: unknown }).child === 'function';
 }
 
-const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+const HOST = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::(\d{1,5}))?$/;
+const BAD_HOST = 'the Host header is not a valid host[:port]; set PUBLIC_URL when behind a proxy';
+/** The last Host found valid: nearly every request carries the same one. */
+let goodHost = '';
+
+/**
+ * A Host that makes parseable links: host[:port] with a port up to 65535, and one that a URL parser
+ * takes (not `a.0`, which reads as a malformed IPv4 address).
+ */
+function validHost(host: string): boolean {
+  if (host === goodHost) return true;
+  const m = HOST.exec(host);
+  if (!m || (m[1] !== undefined && Number(m[1]) > 65535) || !URL.canParse(`http://${host}/`)) return false;
+  goodHost = host;
+  return true;
+}
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /**
@@ -285,7 +314,8 @@ function errorHandler(error: FastifyError | Error, request: FastifyRequest, repl
   }
   const fe = error as FastifyError;
   if (fe.validation) {
-    const code: ErrorCode = fe.validationContext === 'body' ? 'TASKS-002' : 'HTTP-400';
+    // TASKS-002 ("Invalid reload task.") is the tasks' own; other bodies are a plain 400.
+    const code: ErrorCode = fe.validationContext === 'body' && request.routeOptions.url?.startsWith(TASKS_PATH) ? 'TASKS-002' : 'HTTP-400';
     return sendError(reply, request, code, describeValidation(fe.validation, fe.validationContext));
   }
   switch (fe.code) {

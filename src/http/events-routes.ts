@@ -61,10 +61,13 @@ export async function eventsRoutes(app: FastifyInstance, o: EventsRoutesOptions)
         },
       },
       config: { rateLimit: o.rateLimit },
+      // Before the body is validated: a caller who may not send events learns nothing of their shape.
+      preValidation: async (request) => {
+        if (!request.principal!.admin) throw new ApiError('HTTP-403', 'events can only be sent by a tenant admin');
+      },
     },
     async (request, reply) => {
       const p = request.principal!;
-      if (!p.admin) throw new ApiError('HTTP-403', 'events can only be sent by a tenant admin');
       const { type, data } = request.body;
       const need = (field: 'appId' | 'userId'): string => {
         const v = data[field];

@@ -195,9 +195,10 @@ export async function reloadsRoutes(app: FastifyInstance, o: ReloadsRoutesOption
         leaseUntil: null,
         attempts: 0,
       };
+      // The link first: a request it refuses (a Host header that is not host[:port]) queues nothing.
+      const self = selfHref(request, reload.id);
       await store.insertReload(reload);
       o.onQueued();
-      const self = selfHref(request, reload.id);
       return reply.code(201).header('location', self).send(reloadToJson(reload, self, true));
     },
   );

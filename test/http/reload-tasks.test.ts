@@ -127,6 +127,23 @@ describe('POST /api/v1/reload-tasks', () => {
     const res = await api.call('POST', '/api/v1/reload-tasks', { body: '{"appId":"a","timeZone":"UTC","__proto__":{"admin":true}}' });
     assert.equal(res.statusCode, 400);
     assert.equal(errorOf(res).code, 'HTTP-400');
+    assert.equal(errorOf(res).detail, 'the request body has a __proto__ or constructor key');
+    const broken = await api.call('POST', '/api/v1/reload-tasks', { body: '{"appId":"a",' });
+    assert.equal(errorOf(broken).detail, 'the request body is not valid JSON');
+  });
+
+  it('400 before any write for a Host header that cannot make links: POST creates nothing, PUT changes nothing', async () => {
+    const t = await create();
+    for (const host of ['bad_host', 'example.com:99999', 'a.0']) {
+      const post = await api.call('POST', '/api/v1/reload-tasks', { body: { appId: 'app-host', timeZone: 'UTC' }, headers: { host } });
+      assert.deepEqual([post.statusCode, errorOf(post).detail], [400, 'the Host header is not a valid host[:port]; set PUBLIC_URL when behind a proxy'], host);
+      const put = await api.call('PUT', `/api/v1/reload-tasks/${t.id}`, { body: { state: 'Disabled' }, headers: { host } });
+      assert.equal(put.statusCode, 400, host);
+    }
+    assert.deepEqual(await api.store.listTasks({ tenantId: 'acme', appId: 'app-host', limit: 10 }), []);
+    assert.equal((await api.store.getTask('acme', t.id))!.state, 'Enabled');
+    const ok = await api.call('GET', `/api/v1/reload-tasks/${t.id}`, { headers: { host: 'reload.example.com:65535' } });
+    assert.equal(ok.json().links.self.href, `http://reload.example.com:65535/api/v1/reload-tasks/${t.id}`);
   });
 
   it('413 for a body over 64 KiB', async () => {

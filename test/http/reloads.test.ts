@@ -42,6 +42,7 @@ describe('POST and GET /api/v1/reloads', () => {
     assert.equal((await api.call('GET', `/api/v1/reloads/${r.id}`, { as: ['globex', 'alice'], admin: true })).statusCode, 404);
     const bad = await api.call('POST', '/api/v1/reloads', { body: { partial: true } });
     assert.equal(errorOf(bad).detail, 'appId: is required');
+    assert.equal(errorOf(bad).code, 'HTTP-400', 'not TASKS-002, which is about reload tasks');
   });
 
   it('400, not a database error, for a control character in an app or task id', async () => {
@@ -98,6 +99,11 @@ describe('POST /api/v1/events', () => {
   it('is for tenant admins only', async () => {
     const res = await api.call('POST', '/api/v1/events', { body: { type: 'com.qlik.v1.app.deleted', data: { appId: 'x' } } });
     assert.equal(res.statusCode, 403);
+    // Even with a body that is not valid: a caller who may not send events learns nothing of their shape.
+    const invalid = await api.call('POST', '/api/v1/events', { body: { type: 'nope' } });
+    assert.deepEqual([invalid.statusCode, errorOf(invalid).code], [403, 'HTTP-403']);
+    const asAdmin = await api.call('POST', '/api/v1/events', { admin: true, body: { type: 'nope' } });
+    assert.deepEqual([asAdmin.statusCode, errorOf(asAdmin).code], [400, 'HTTP-400']);
   });
 
   it('app data updated: reloads the app through its autoReload tasks', async () => {
@@ -163,5 +169,14 @@ describe('GET /api/v1/reload-tasks/{taskId}/occurrences', () => {
     assert.equal((await api.call('GET', `/api/v1/reload-tasks/${t.id}/occurrences`, { as: 'bob' })).statusCode, 403);
     const older = (await api.call('GET', `/api/v1/reload-tasks/${t.id}/occurrences?before=2026-12-01T14:00:00Z&limit=1`)).json();
     assert.deepEqual(older.data.map((o: { scheduledTime: string }) => o.scheduledTime), ['2026-12-01T13:30:00Z']);
+  });
+});
+
+describe('POST /api/v1/reloads refused for its Host header', () => {
+  it('400, and no reload queued, when the Host header cannot make the reload link (found by fuzz-reloads.test.ts)', async () => {
+    const res = await api.call('POST', '/api/v1/reloads', { body: { appId: 'app-bad-host' }, headers: { host: 'bad_host' } });
+    assert.equal(res.statusCode, 400);
+    assert.match(errorOf(res).detail, /^the Host header is not a valid host\[:port\]/);
+    assert.deepEqual(await api.store.listReloads({ tenantId: 'acme', appId: 'app-bad-host', limit: 10 }), []);
   });
 });
