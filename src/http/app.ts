@@ -201,14 +201,14 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     }
     const tier = (max: number, name: string): object | false =>
       rl.enabled ? { max, timeWindow: 60_000, keyGenerator: (r: FastifyRequest) => `${name}\u0000${r.principal?.tenantId}\u0000${r.principal?.userId}` } : false;
-    const cursors = new CursorCodec(secret);
+    const cursors = new CursorCodec(secret, 'reload-tasks');
     const rateLimits = { reads: tier(rl.readsPerMinute, 'read'), writes: tier(rl.writesPerMinute, 'write') };
     const nudge = (): void => deps.scheduler?.nudge();
     await api.register(reloadTasksRoutes, { store: deps.store, clock: deps.clock, cursors, baseUrl, rateLimit: rateLimits, onChanged: nudge });
     await api.register(reloadsRoutes, {
       store: deps.store,
       clock: deps.clock,
-      cursors,
+      cursors: new CursorCodec(secret, 'reloads'),
       baseUrl,
       rateLimit: rateLimits,
       onQueued: nudge,

@@ -17,7 +17,14 @@ export interface Cursor {
 const MAC_BYTES = 12;
 
 export class CursorCodec {
-  constructor(private readonly secret: Buffer) {}
+  /**
+   * @param scope the list the cursors are for: a cursor of one list is not taken by another (its
+   *   MAC covers the scope), so a task id cannot be replayed as a bound of the reloads list.
+   */
+  constructor(
+    private readonly secret: Buffer,
+    private readonly scope = '',
+  ) {}
 
   encode(c: Cursor): string {
     const payload = Buffer.from(`${c.direction === 'after' ? 'a' : 'b'}${c.inclusive ? 'i' : 'x'}${c.id}`).toString('base64url');
@@ -39,7 +46,9 @@ export class CursorCodec {
   }
 
   private mac(payload: string): string {
-    return createHmac('sha256', this.secret).update(payload).digest().subarray(0, MAC_BYTES).toString('base64url');
+    const h = createHmac('sha256', this.secret);
+    if (this.scope !== '') h.update(`${this.scope}\u0000`);
+    return h.update(payload).digest().subarray(0, MAC_BYTES).toString('base64url');
   }
 }
 

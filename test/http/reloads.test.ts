@@ -77,6 +77,18 @@ describe('POST and GET /api/v1/reloads', () => {
     assert.equal((await api.call('GET', '/api/v1/reloads?appId=app-list', { as: 'bob' })).json().data.length, 0);
   });
 
+  it("400 for a cursor of the tasks list: each list takes only its own cursors", async () => {
+    for (const appId of ['app-c1', 'app-c2']) {
+      const res = await api.call('POST', '/api/v1/reload-tasks', { body: { appId, timeZone: 'UTC' } });
+      assert.equal(res.statusCode, 201);
+    }
+    const page = (await api.call('GET', '/api/v1/reload-tasks?limit=1')).json();
+    const cursor = new URL(page.links.next.href).searchParams.get('next')!;
+    assert.equal((await api.call('GET', `/api/v1/reload-tasks?limit=1&next=${encodeURIComponent(cursor)}`)).statusCode, 200);
+    const res = await api.call('GET', `/api/v1/reloads?next=${encodeURIComponent(cursor)}`);
+    assert.deepEqual([res.statusCode, errorOf(res).detail], [400, 'next: not a next cursor issued by this service']);
+  });
+
   it('cancels: a queued reload at once (204), a running one asynchronously (202), a final one not (409)', async () => {
     const queued = await reload({ appId: 'app-c' });
     assert.equal((await api.call('POST', `/api/v1/reloads/${queued.id}/actions/cancel`)).statusCode, 204);
