@@ -13,6 +13,8 @@ export interface Config {
   /** A postgres:// URL: several instances share that database. Unset: SQLite in dataDir. */
   readonly databaseUrl: string | undefined;
   readonly databasePoolSize: number;
+  /** Named prepared statements on PostgreSQL; off behind PgBouncer in transaction mode before 1.21. */
+  readonly databasePreparedStatements: boolean;
   /** SQLite's page cache (MiB): it must hold the pages a firing batch changes, or they spill mid-transaction. */
   readonly sqliteCacheMb: number;
   /** A redis:// URL: rate limits are counted there, shared by every instance. */
@@ -213,6 +215,7 @@ export function loadConfig(env: Env = process.env): Config {
     dataDir: resolve(str('DATA_DIR') ?? './data'),
     databaseUrl: dbUrl(str('DATABASE_URL')),
     databasePoolSize: int('DATABASE_POOL_SIZE', 10, 1, 1000),
+    databasePreparedStatements: bool('DATABASE_PREPARED_STATEMENTS', true),
     sqliteCacheMb: int('SQLITE_CACHE_MB', 32, 1, 65_536),
     redisUrl: redis(str('REDIS_URL')),
     publicUrl: url('PUBLIC_URL'),

@@ -8,6 +8,7 @@ import { CorrectedClock, ManualClock, OffsetClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { SimulatedExecutor } from '../../src/reloads/executors/simulated.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
+import { createPool, query } from '../../src/store/postgres/connection.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { SchemaTooNewError, StoreUnavailableError, type StoreEvent } from '../../src/store/store.js';
 import { loadMigrations } from '../../src/store/migrations.js';
@@ -46,6 +47,41 @@ describe('migrations', () => {
     await c.query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'from_the_future', 0)");
     await c.end();
     await assert.rejects(PostgresStore.open({ url: base.location }), SchemaTooNewError);
+  });
+});
+
+describe('prepared statements', () => {
+  it('prepares a parameterised statement once per connection, and not at all when told not to', async () => {
+    const base = await fresh();
+    const text = 'SELECT $1::int + 1 AS n';
+    for (const preparedStatements of [true, false]) {
+      const pool = createPool(base.location, 1, { preparedStatements });
+      try {
+        for (let i = 0; i < 3; i++) assert.equal((await query<{ n: number }>(pool, text, [i])).rows[0]!.n, i + 1);
+        // The same (only) connection: what it has prepared.
+        const { rows } = await query<{ n: number }>(pool, `SELECT count(*)::int AS n FROM pg_prepared_statements WHERE statement = '${text}'`);
+        assert.equal(rows[0]!.n, preparedStatements ? 1 : 0, `preparedStatements: ${preparedStatements}`);
+      } finally {
+        await pool.end();
+      }
+    }
+  });
+
+  it('the store prepares its statements, and works the same either way', async () => {
+    const base = await fresh();
+    for (const preparedStatements of [true, false]) {
+      const store = await PostgresStore.open({ url: base.location, poolSize: 1, preparedStatements });
+      try {
+        const task = createTask({ appId: 'app-p', timeZone: 'UTC', startDateTime: '2027-01-01T00:00:00', recurrence: ['FREQ=DAILY'] }, newTaskId(Date.now()), { tenantId: 'acme', userId: 'alice' }, Date.now());
+        await store.insertTask(task);
+        for (let i = 0; i < 7; i++) assert.equal((await store.getTask('acme', task.id))?.id, task.id);
+        const c = (store as unknown as { pool: pg.Pool }).pool;
+        const { rows } = await c.query<{ n: number }>("SELECT count(*)::int AS n FROM pg_prepared_statements WHERE name LIKE 'rt\\_%'");
+        assert.equal(rows[0]!.n > 0, preparedStatements, `preparedStatements: ${preparedStatements}`);
+      } finally {
+        await store.close();
+      }
+    }
   });
 });
 

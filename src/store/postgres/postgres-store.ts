@@ -32,6 +32,8 @@ import * as sql from './sql.js';
 export interface PostgresStoreOptions {
   readonly url: string;
   readonly poolSize?: number;
+  /** Named prepared statements (default true); false behind PgBouncer in transaction mode before 1.21. */
+  readonly preparedStatements?: boolean;
 }
 
 /** The key of the advisory lock that serialises migrations across instances starting together. */
@@ -51,7 +53,7 @@ export class PostgresStore implements Store {
 
   /** Connects and applies pending migrations (under an advisory lock, each in one transaction with its ledger row). */
   static async open(options: PostgresStoreOptions): Promise<PostgresStore> {
-    const pool = createPool(options.url, options.poolSize ?? 10);
+    const pool = createPool(options.url, options.poolSize ?? 10, { preparedStatements: options.preparedStatements ?? true });
     try {
       await migrate(pool);
     } catch (e) {
