@@ -20,43 +20,17 @@ import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import fc from 'fast-check';
-import type { InjectOptions, LightMyRequestResponse } from 'fastify';
-import { ERRORS } from '../../src/http/errors.js';
 import { EVENT_TYPES } from '../../src/http/events-routes.js';
 import { RELOAD_STATUSES } from '../../src/reloads/reload.js';
 import { SimulatedExecutor } from '../../src/reloads/executors/simulated.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { createTestApi, type TestApi } from '../helpers/api.js';
+import { authOf, checkAnswer, checkEnvelope, clip, detailOf, expect, fail, isAbsoluteUrl, json, jsonOf, objectBody, render, RUNS, runs, send, sendJson, stats, tokenOf, useApi, type Body, type Caller, type Exchange, type Req, type Val } from '../helpers/fuzz.js';
 import { quiet } from '../helpers/scheduler.js';
 import { TEST_STORE } from '../helpers/store.js';
 
 // ---------------------------------------------------------------------------------------------
-// Run counts (as in fuzz.test.ts)
-
-const RUNS = envInt('FUZZ_RUNS', 100);
-const SEED = process.env.FUZZ_SEED === undefined || process.env.FUZZ_SEED === '' ? undefined : Number(process.env.FUZZ_SEED);
-const SHRINK = process.env.FUZZ_SHRINK !== '0';
-
-function envInt(name: string, fallback: number): number {
-  const v = process.env[name];
-  if (v === undefined || v.trim() === '') return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name}: '${v}' is not a positive integer`);
-  return n;
-}
-
-/** fast-check parameters: `factor` × FUZZ_RUNS runs. */
-function runs<T>(factor: number): fc.Parameters<T> {
-  return {
-    numRuns: Math.max(1, Math.round(RUNS * factor)),
-    includeErrorInReport: true,
-    ...(SEED !== undefined && { seed: SEED }),
-    ...(!SHRINK && { endOnFailure: true }),
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Requests, and what a failure prints
+// Requests (run counts, sending, the shared checks and JSON body descriptors: test/helpers/fuzz.ts)
 
 const RELOADS = '/api/v1/reloads';
 const EVENTS = '/api/v1/events';
@@ -68,25 +42,6 @@ const RELOAD_TYPES = ['hub', 'external', 'chronos', 'automations', 'data-refresh
 const RESOURCE_TYPES = ['api', 'reload-tasks', 'tasks', 'automate'];
 const CONTROL = /[\u0000-\u001f\u007f]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
-
-interface Req {
-  readonly method: NonNullable<InjectOptions['method']>;
-  readonly url: string;
-  readonly headers: Record<string, string>;
-  readonly payload?: string | Buffer;
-}
-
-interface Exchange {
-  readonly req: Req;
-  readonly res: LightMyRequestResponse;
-  readonly ms: number;
-}
-
-interface Caller {
-  readonly tenant: string;
-  readonly user: string;
-  readonly admin?: boolean;
-}
 
 const ALICE: Caller = { tenant: 'acme', user: 'alice' };
 const BOB: Caller = { tenant: 'acme', user: 'bob' };
@@ -101,135 +56,6 @@ const IADMIN: Caller = { tenant: 'initech', user: 'iadmin', admin: true };
 const HADMIN: Caller = { tenant: 'hooli', user: 'ivan', admin: true };
 
 let api: TestApi;
-/** Every token this file signed, so that failure reports can name it instead of printing it. */
-const tokenNames = new Map<string, string>();
-const stats = { requests: 0, statuses: new Map<number, number>(), slowest: [] as Array<{ ms: number; what: string }> };
-
-async function tokenOf(c: Caller): Promise<string> {
-  const t = await api.token(c.tenant, c.user, { admin: c.admin === true });
-  tokenNames.set(t, `<token ${c.tenant}/${c.user}${c.admin ? ' admin' : ''}>`);
-  return t;
-}
-
-async function authOf(c: Caller | null): Promise<Record<string, string>> {
-  return c === null ? {} : { authorization: `Bearer ${await tokenOf(c)}` };
-}
-
-async function send(req: Req): Promise<Exchange> {
-  const options: InjectOptions = { method: req.method, url: req.url, headers: req.headers };
-  if (req.payload !== undefined) options.payload = req.payload;
-  const t0 = performance.now();
-  const res = await api.app.inject(options);
-  const ms = performance.now() - t0;
-  stats.requests++;
-  stats.statuses.set(res.statusCode, (stats.statuses.get(res.statusCode) ?? 0) + 1);
-  if (ms > 250) {
-    stats.slowest.push({ ms, what: `${req.method} ${clip(req.url, 120)} body ${clip(bodyText(req.payload), 300)} -> ${res.statusCode}` });
-    stats.slowest.sort((a, b) => b.ms - a.ms).splice(5);
-  }
-  return { req, res, ms };
-}
-
-/** A JSON request as `caller` (content type application/json when there is a body). */
-async function sendJson(caller: Caller | null, method: Req['method'], url: string, body?: string, headers: Record<string, string> = {}): Promise<Exchange> {
-  const h: Record<string, string> = { ...(await authOf(caller)), ...(body !== undefined && { 'content-type': 'application/json' }), ...headers };
-  return send({ method, url, headers: h, ...(body !== undefined && { payload: body }) });
-}
-
-function redact(s: string): string {
-  let out = s;
-  for (const [t, name] of tokenNames) if (out.includes(t)) out = out.split(t).join(name);
-  return out.replace(/[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]*/g, (jwt) => `<JWT-like, ${jwt.length} chars>`);
-}
-
-function clip(s: string, n = 1500): string {
-  return s.length > n ? `${s.slice(0, n)}… (${s.length} chars)` : s;
-}
-
-function bodyText(p: string | Buffer | undefined): string {
-  if (p === undefined) return '(none)';
-  if (typeof p === 'string') return JSON.stringify(p);
-  const utf8 = p.toString('utf8');
-  return Buffer.from(utf8, 'utf8').equals(p) ? `<Buffer> ${JSON.stringify(utf8)}` : `<Buffer, not UTF-8> hex ${p.toString('hex')}`;
-}
-
-function describeExchange(ex: Exchange): string {
-  const headers = Object.fromEntries(Object.entries(ex.req.headers).map(([k, v]) => [k, redact(v)]));
-  const resHeaders = ex.res.headers;
-  return [
-    `request (store: ${TEST_STORE}):`,
-    `  ${ex.req.method} ${clip(redact(ex.req.url), 600)}`,
-    `  headers: ${clip(JSON.stringify(headers), 1200)}`,
-    `  body (${ex.req.payload === undefined ? 0 : Buffer.byteLength(ex.req.payload)} bytes): ${clip(redact(bodyText(ex.req.payload)))}`,
-    'response:',
-    `  ${ex.res.statusCode} content-type: ${String(resHeaders['content-type'])}${resHeaders.location ? ` location: ${String(resHeaders.location)}` : ''}${resHeaders.allow ? ` allow: ${String(resHeaders.allow)}` : ''}`,
-    `  body: ${clip(ex.res.body)}`,
-  ].join('\n');
-}
-
-function fail(ex: Exchange, why: string): never {
-  throw new Error(`${why}\n${describeExchange(ex)}`);
-}
-
-function expect(ex: Exchange, ok: boolean, why: string): void {
-  if (!ok) fail(ex, why);
-}
-
-function jsonOf(ex: Exchange): unknown {
-  try {
-    return JSON.parse(ex.res.body) as unknown;
-  } catch {
-    return fail(ex, 'the body is not JSON');
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Checks shared by the properties
-
-/** Never a 5xx; every 4xx is the envelope; every success is JSON (204 aside). */
-function checkAnswer(ex: Exchange): void {
-  const s = ex.res.statusCode;
-  expect(ex, s < 500, `a ${s} answer`);
-  if (s >= 400) checkEnvelope(ex);
-  else if (s !== 204 && ex.req.method !== 'HEAD') {
-    expect(ex, String(ex.res.headers['content-type']).startsWith('application/json'), 'a success that is not application/json');
-  }
-  if (s === 204) expect(ex, ex.res.body === '', 'a 204 with a body');
-}
-
-/** The error envelope, with a catalogue code that matches the status and a non-empty detail. */
-function checkEnvelope(ex: Exchange, code?: string): void {
-  expect(ex, String(ex.res.headers['content-type']).startsWith('application/json'), 'an error that is not application/json');
-  if (ex.req.method === 'HEAD') return;
-  const body = jsonOf(ex) as { errors?: unknown; traceId?: unknown };
-  expect(ex, typeof body === 'object' && body !== null && !Array.isArray(body), 'an error body that is not an object');
-  expect(ex, Object.keys(body).sort().join() === 'errors,traceId', 'not the error envelope {"errors":[…],"traceId"}');
-  expect(ex, Array.isArray(body.errors) && body.errors.length === 1, 'the envelope does not have exactly one error');
-  const e = (body.errors as Array<Record<string, unknown>>)[0]!;
-  expect(ex, Object.keys(e).sort().join() === 'code,detail,title', 'the error is not {code, title, detail}');
-  expect(ex, typeof e.code === 'string' && e.code in ERRORS, `the error code ${String(e.code)} is not in the catalogue`);
-  const entry = ERRORS[e.code as keyof typeof ERRORS];
-  expect(ex, entry.status === ex.res.statusCode, `the error code ${String(e.code)} is not a ${ex.res.statusCode}`);
-  expect(ex, e.title === entry.title, 'the error title is not the catalogue title');
-  expect(ex, typeof e.detail === 'string' && e.detail.trim() !== '', 'the error has no detail');
-  expect(ex, typeof body.traceId === 'string' && /^[0-9a-f]{32}$/.test(body.traceId), 'the envelope has no 32-hex traceId');
-  if (code !== undefined) expect(ex, e.code === code, `expected error code ${code}`);
-}
-
-function detailOf(ex: Exchange): string {
-  return ((jsonOf(ex) as { errors: Array<{ detail: string }> }).errors[0]!).detail;
-}
-
-function isAbsoluteUrl(href: unknown): boolean {
-  if (typeof href !== 'string' || !/^https?:\/\/[^/?#\s]+\//.test(href)) return false;
-  try {
-    new URL(href);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The reload shape of a success body; `withLog` false: the record must not carry its log. */
 function checkReload(ex: Exchange, r: unknown, caller: Caller, withLog: boolean): asserts r is Record<string, unknown> {
   expect(ex, typeof r === 'object' && r !== null && !Array.isArray(r), 'a reload that is not an object');
@@ -254,43 +80,7 @@ function checkReload(ex: Exchange, r: unknown, caller: Caller, withLog: boolean)
 }
 
 // ---------------------------------------------------------------------------------------------
-// JSON bodies as a list of members, so that duplicates, `__proto__`, huge and deep values and
-// invalid JSON can be written (as in fuzz.test.ts).
-
-type Val =
-  | { readonly k: 'json'; readonly v: unknown }
-  | { readonly k: 'huge'; readonly n: number; readonly ch: string }
-  | { readonly k: 'deep'; readonly depth: number; readonly open: 'array' | 'object' }
-  | { readonly k: 'raw'; readonly text: string }
-  | { readonly k: 'body'; readonly body: Body };
-
-type ObjectBody = { readonly k: 'object'; readonly members: ReadonlyArray<readonly [string, Val]> };
-type Body = ObjectBody | { readonly k: 'value'; readonly v: Val };
-
-const json = (v: unknown): Val => ({ k: 'json', v });
-
-function renderVal(v: Val): string {
-  switch (v.k) {
-    case 'json':
-      return JSON.stringify(v.v) ?? 'null';
-    case 'huge':
-      return JSON.stringify(v.ch.repeat(v.n));
-    case 'deep':
-      return v.open === 'array' ? '['.repeat(v.depth) + ']'.repeat(v.depth) : '{"a":'.repeat(v.depth) + '1' + '}'.repeat(v.depth);
-    case 'raw':
-      return v.text;
-    case 'body':
-      return render(v.body);
-  }
-}
-
-function render(b: Body): string {
-  return b.k === 'object' ? `{${b.members.map(([key, v]) => `${JSON.stringify(key)}:${renderVal(v)}`).join(',')}}` : renderVal(b.v);
-}
-
-function objectBody(o: Record<string, unknown>): ObjectBody {
-  return { k: 'object', members: Object.entries(o).filter(([, v]) => v !== undefined).map(([key, v]) => [key, json(v)] as const) };
-}
+// JSON bodies (written as member lists, test/helpers/fuzz.ts): how the server reads them.
 
 /** The body as the server parses it (JSON.parse: the last of duplicate keys wins), or undefined when it is not JSON. */
 function parsed(text: string): { value: unknown } | undefined {
@@ -533,6 +323,7 @@ async function seedReload(c: Caller, body: Record<string, unknown>): Promise<str
 
 before(async () => {
   api = await createTestApi();
+  useApi(api);
   const hourly = { timeZone: 'UTC', startDateTime: '2026-12-01T12:00:00', recurrence: ['RRULE:FREQ=HOURLY;BYMINUTE=30'] };
   for (const [c, appId, extra] of [
     [ALICE, 'app-a', { autoReload: true }],

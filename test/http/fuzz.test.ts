@@ -17,63 +17,18 @@ import { createHmac, sign } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import fc from 'fast-check';
-import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { loadOrCreateLocalKey } from '../../src/auth/local-key.js';
-import { ERRORS } from '../../src/http/errors.js';
 import { createTestApi, NOW, type TestApi } from '../helpers/api.js';
+import { authOf, bodyText, checkAnswer, checkEnvelope, clip, describeExchange, expect, fail, isAbsoluteUrl, json, jsonOf, nameToken, objectBody, render, RUNS, runs, send, sendJson, stats, tokenOf, useApi, type Body, type Caller, type Exchange, type Val } from '../helpers/fuzz.js';
 
 // ---------------------------------------------------------------------------------------------
-// Run counts
-
-const RUNS = envInt('FUZZ_RUNS', 100);
-const SEED = process.env.FUZZ_SEED === undefined || process.env.FUZZ_SEED === '' ? undefined : Number(process.env.FUZZ_SEED);
-const SHRINK = process.env.FUZZ_SHRINK !== '0';
-
-function envInt(name: string, fallback: number): number {
-  const v = process.env[name];
-  if (v === undefined || v.trim() === '') return fallback;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`${name}: '${v}' is not a positive integer`);
-  return n;
-}
-
-/** fast-check parameters: `factor` × FUZZ_RUNS runs. */
-function runs<T>(factor: number): fc.Parameters<T> {
-  return {
-    numRuns: Math.max(1, Math.round(RUNS * factor)),
-    includeErrorInReport: true,
-    ...(SEED !== undefined && { seed: SEED }),
-    ...(!SHRINK && { endOnFailure: true }),
-  };
-}
-
-// ---------------------------------------------------------------------------------------------
-// Requests, and what a failure prints
+// Requests (run counts, sending, the shared checks and JSON body descriptors: test/helpers/fuzz.ts)
 
 const TASKS = '/api/v1/reload-tasks';
 const HEX24 = /^[0-9a-f]{24}$/;
 const UTC_SECONDS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
 const STATES = ['Enabled', 'Disabled', 'Completed'];
 const DISABLED_CODES = ['MANUALLY', 'CONSECUTIVE-FAILURES', 'OWNER-DELETED', 'OWNER-DISABLED'];
-
-interface Req {
-  readonly method: NonNullable<InjectOptions['method']>;
-  readonly url: string;
-  readonly headers: Record<string, string>;
-  readonly payload?: string | Buffer;
-}
-
-interface Exchange {
-  readonly req: Req;
-  readonly res: LightMyRequestResponse;
-  readonly ms: number;
-}
-
-interface Caller {
-  readonly tenant: string;
-  readonly user: string;
-  readonly admin?: boolean;
-}
 
 const ALICE: Caller = { tenant: 'acme', user: 'alice' };
 const BOB: Caller = { tenant: 'acme', user: 'bob' };
@@ -83,129 +38,6 @@ const GINA: Caller = { tenant: 'globex', user: 'gina' };
 const GINA_ADMIN: Caller = { tenant: 'globex', user: 'gadmin', admin: true };
 
 let api: TestApi;
-/** Every token this file signed, so that failure reports can name it instead of printing it. */
-const tokenNames = new Map<string, string>();
-const stats = { requests: 0, slowest: [] as Array<{ ms: number; what: string }> };
-
-async function tokenOf(c: Caller, expiresInSeconds?: number): Promise<string> {
-  const t = await api.token(c.tenant, c.user, { admin: c.admin === true, ...(expiresInSeconds !== undefined && { expiresInSeconds }) });
-  tokenNames.set(t, `<token ${c.tenant}/${c.user}${c.admin ? ' admin' : ''}${expiresInSeconds !== undefined ? ` exp ${expiresInSeconds}s` : ''}>`);
-  return t;
-}
-
-async function authOf(c: Caller | null): Promise<Record<string, string>> {
-  return c === null ? {} : { authorization: `Bearer ${await tokenOf(c)}` };
-}
-
-async function send(req: Req): Promise<Exchange> {
-  const options: InjectOptions = { method: req.method, url: req.url, headers: req.headers };
-  if (req.payload !== undefined) options.payload = req.payload;
-  const t0 = performance.now();
-  const res = await api.app.inject(options);
-  const ms = performance.now() - t0;
-  stats.requests++;
-  if (ms > 250) {
-    stats.slowest.push({ ms, what: `${req.method} ${clip(req.url, 120)} body ${clip(bodyText(req.payload), 300)} -> ${res.statusCode}` });
-    stats.slowest.sort((a, b) => b.ms - a.ms).splice(5);
-  }
-  return { req, res, ms };
-}
-
-/** A JSON request as `caller` (content type application/json when there is a body). */
-async function sendJson(caller: Caller | null, method: Req['method'], url: string, body?: string, headers: Record<string, string> = {}): Promise<Exchange> {
-  const h: Record<string, string> = { ...(await authOf(caller)), ...(body !== undefined && { 'content-type': 'application/json' }), ...headers };
-  return send({ method, url, headers: h, ...(body !== undefined && { payload: body }) });
-}
-
-/** Tokens this file signed by name; anything else shaped like a JWT (a truncated token, say) by its length. */
-function redact(s: string): string {
-  let out = s;
-  for (const [t, name] of tokenNames) if (out.includes(t)) out = out.split(t).join(name);
-  return out.replace(/[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]*/g, (jwt) => `<JWT-like, ${jwt.length} chars>`);
-}
-
-function clip(s: string, n = 1500): string {
-  return s.length > n ? `${s.slice(0, n)}… (${s.length} chars)` : s;
-}
-
-function bodyText(p: string | Buffer | undefined): string {
-  if (p === undefined) return '(none)';
-  if (typeof p === 'string') return JSON.stringify(p);
-  const utf8 = p.toString('utf8');
-  return Buffer.from(utf8, 'utf8').equals(p) ? `<Buffer> ${JSON.stringify(utf8)}` : `<Buffer, not UTF-8> hex ${p.toString('hex')}`;
-}
-
-function describeExchange(ex: Exchange): string {
-  const headers = Object.fromEntries(Object.entries(ex.req.headers).map(([k, v]) => [k, redact(v)]));
-  const resHeaders = ex.res.headers;
-  return [
-    'request:',
-    `  ${ex.req.method} ${clip(redact(ex.req.url), 600)}`,
-    `  headers: ${clip(JSON.stringify(headers), 1200)}`,
-    `  body (${ex.req.payload === undefined ? 0 : Buffer.byteLength(ex.req.payload)} bytes): ${clip(redact(bodyText(ex.req.payload)))}`,
-    'response:',
-    `  ${ex.res.statusCode} content-type: ${String(resHeaders['content-type'])}${resHeaders.location ? ` location: ${String(resHeaders.location)}` : ''}${resHeaders['www-authenticate'] ? ` www-authenticate: ${String(resHeaders['www-authenticate'])}` : ''}`,
-    `  body: ${clip(ex.res.body)}`,
-  ].join('\n');
-}
-
-function fail(ex: Exchange, why: string): never {
-  throw new Error(`${why}\n${describeExchange(ex)}`);
-}
-
-function expect(ex: Exchange, ok: boolean, why: string): void {
-  if (!ok) fail(ex, why);
-}
-
-function jsonOf(ex: Exchange): unknown {
-  try {
-    return JSON.parse(ex.res.body) as unknown;
-  } catch {
-    return fail(ex, 'the body is not JSON');
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Checks shared by the properties
-
-/** Never a 5xx; every 4xx is the envelope; every success is JSON (204 aside). */
-function checkAnswer(ex: Exchange): void {
-  const s = ex.res.statusCode;
-  expect(ex, s < 500, `a ${s} answer`);
-  if (s >= 400) checkEnvelope(ex);
-  else if (s !== 204 && ex.req.method !== 'HEAD') {
-    expect(ex, String(ex.res.headers['content-type']).startsWith('application/json'), 'a success that is not application/json');
-  }
-}
-
-/** The error envelope, with a catalogue code that matches the status and a non-empty detail. */
-function checkEnvelope(ex: Exchange, code?: string): void {
-  expect(ex, String(ex.res.headers['content-type']).startsWith('application/json'), 'an error that is not application/json');
-  if (ex.req.method === 'HEAD') return;
-  const body = jsonOf(ex) as { errors?: unknown; traceId?: unknown };
-  expect(ex, typeof body === 'object' && body !== null && !Array.isArray(body), 'an error body that is not an object');
-  expect(ex, Object.keys(body).sort().join() === 'errors,traceId', 'not the error envelope {"errors":[…],"traceId"}');
-  expect(ex, Array.isArray(body.errors) && body.errors.length === 1, 'the envelope does not have exactly one error');
-  const e = (body.errors as Array<Record<string, unknown>>)[0]!;
-  expect(ex, typeof e.code === 'string' && e.code in ERRORS, `the error code ${String(e.code)} is not in the catalogue`);
-  const entry = ERRORS[e.code as keyof typeof ERRORS];
-  expect(ex, entry.status === ex.res.statusCode, `the error code ${String(e.code)} is not a ${ex.res.statusCode}`);
-  expect(ex, e.title === entry.title, 'the error title is not the catalogue title');
-  expect(ex, typeof e.detail === 'string' && e.detail.trim() !== '', 'the error has no detail');
-  expect(ex, typeof body.traceId === 'string' && /^[0-9a-f]{32}$/.test(body.traceId), 'the envelope has no 32-hex traceId');
-  if (code !== undefined) expect(ex, e.code === code, `expected error code ${code}`);
-}
-
-function isAbsoluteUrl(href: unknown): boolean {
-  if (typeof href !== 'string' || !/^https?:\/\/[^/?#\s]+\//.test(href)) return false;
-  try {
-    new URL(href);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The task shape of a success body. */
 function checkTask(ex: Exchange, t: unknown): asserts t is Record<string, unknown> {
   expect(ex, typeof t === 'object' && t !== null && !Array.isArray(t), 'a task that is not an object');
@@ -235,42 +67,6 @@ function checkTaskAnswer(ex: Exchange, status: 200 | 201): Record<string, unknow
   checkTask(ex, t);
   if (status === 201) expect(ex, ex.res.headers.location === (t.links as { self: { href: string } }).self.href, 'Location is not links.self.href');
   return t;
-}
-
-// ---------------------------------------------------------------------------------------------
-// JSON bodies as a list of members, so that duplicates, `__proto__`, huge and deep values and
-// invalid JSON can be written. Values are small descriptors, so counterexamples stay readable.
-
-type Val =
-  | { readonly k: 'json'; readonly v: unknown }
-  | { readonly k: 'huge'; readonly n: number; readonly ch: string }
-  | { readonly k: 'deep'; readonly depth: number; readonly open: 'array' | 'object' }
-  | { readonly k: 'raw'; readonly text: string };
-
-type ObjectBody = { readonly k: 'object'; readonly members: ReadonlyArray<readonly [string, Val]> };
-type Body = ObjectBody | { readonly k: 'value'; readonly v: Val };
-
-const json = (v: unknown): Val => ({ k: 'json', v });
-
-function renderVal(v: Val): string {
-  switch (v.k) {
-    case 'json':
-      return JSON.stringify(v.v) ?? 'null';
-    case 'huge':
-      return JSON.stringify(v.ch.repeat(v.n));
-    case 'deep':
-      return v.open === 'array' ? '['.repeat(v.depth) + ']'.repeat(v.depth) : '{"a":'.repeat(v.depth) + '1' + '}'.repeat(v.depth);
-    case 'raw':
-      return v.text;
-  }
-}
-
-function render(b: Body): string {
-  return b.k === 'object' ? `{${b.members.map(([key, v]) => `${JSON.stringify(key)}:${renderVal(v)}`).join(',')}}` : renderVal(b.v);
-}
-
-function objectBody(o: Record<string, unknown>): ObjectBody {
-  return { k: 'object', members: Object.entries(o).filter(([, v]) => v !== undefined).map(([key, v]) => [key, json(v)] as const) };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -540,6 +336,7 @@ const SCHEDULED = { timeZone: 'Europe/Zurich', startDateTime: '2027-01-04T09:00:
 
 before(async () => {
   api = await createTestApi();
+  useApi(api);
   for (let i = 0; i < 15; i++) {
     aliceTasks.push(await create(ALICE, { appId: `app-${'abc'[i % 3]}`, partial: i % 2 === 0, ...SCHEDULED }));
   }
@@ -1069,7 +866,7 @@ describe('fuzz: the API never answers 5xx and always answers the envelope', () =
         const pem = loadOrCreateLocalKey(api.dir).publicKey.export({ type: 'spki', format: 'pem' }).toString();
         const input = `${b64('{"alg":"HS256","typ":"JWT"}')}.${b64(JSON.stringify({ tenantId: 'acme', sub: 'root', roles: ['TenantAdmin'], exp: nowS + 600 }))}`;
         const token = `${input}.${createHmac('sha256', pem).update(input).digest('base64url')}`;
-        tokenNames.set(token, '<HS256 token signed with the public key>');
+        nameToken(token, '<HS256 token signed with the public key>');
         return { value: `Bearer ${token}`, invalid: true };
       }
       case 'expired':
@@ -1087,7 +884,7 @@ describe('fuzz: the API never answers 5xx and always answers the envelope', () =
         const input = `${b64(JSON.stringify({ ...a.header, alg: 'ES256' }))}.${b64(JSON.stringify(payload))}`;
         const signature = sign('sha256', Buffer.from(input), { key: loadOrCreateLocalKey(api.dir).privateKey, dsaEncoding: 'ieee-p1363' });
         const token = `${input}.${signature.toString('base64url')}`;
-        tokenNames.set(token, `<ES256 token ${clip(JSON.stringify({ header: a.header, payload }), 300)}>`);
+        nameToken(token, `<ES256 token ${clip(JSON.stringify({ header: a.header, payload }), 300)}>`);
         const invalid = c.exp === 'past' || c.exp === 'none' || c.exp === 'string' || c.nbf === 'future' || typeof c.tenantId !== 'string' || typeof c.sub !== 'string' || c.tenantId === '' || c.sub === '' || 'crit' in a.header;
         const goodId = (v: unknown): boolean => typeof v === 'string' && v !== '' && v.length <= 256 && !/[\u0000-\u001f\u007f]/.test(v);
         const valid = goodId(c.tenantId) && goodId(c.sub) && ['future', 'huge', 'float'].includes(c.exp) && c.nbf !== 'future' && !('crit' in a.header) && (!('iat' in c.extra) || typeof c.extra.iat === 'number');

@@ -1,0 +1,244 @@
+/**
+ * What the property-based HTTP tests (test/http/fuzz*.test.ts) share: run counts from FUZZ_RUNS /
+ * FUZZ_SEED / FUZZ_SHRINK, requests through app.inject() with tokens named (never printed) in
+ * failure reports, the checks every answer must pass (never a 5xx, every error the envelope), and
+ * JSON bodies written as member lists so that duplicates, `__proto__`, huge and deep values and
+ * invalid JSON can be sent. Each test file runs in its own process and calls useApi() once.
+ */
+import { performance } from 'node:perf_hooks';
+import type fc from 'fast-check';
+import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import { ERRORS } from '../../src/http/errors.js';
+import type { TestApi } from './api.js';
+import { TEST_STORE } from './store.js';
+
+// ---------------------------------------------------------------------------------------------
+// Run counts
+
+export const RUNS = envInt('FUZZ_RUNS', 100);
+const SEED = process.env.FUZZ_SEED === undefined || process.env.FUZZ_SEED === '' ? undefined : Number(process.env.FUZZ_SEED);
+const SHRINK = process.env.FUZZ_SHRINK !== '0';
+
+export function envInt(name: string, fallback: number): number {
+  const v = process.env[name];
+  if (v === undefined || v.trim() === '') return fallback;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name}: '${v}' is not a positive integer`);
+  return n;
+}
+
+/** fast-check parameters: `factor` × FUZZ_RUNS runs. */
+export function runs<T>(factor: number): fc.Parameters<T> {
+  return {
+    numRuns: Math.max(1, Math.round(RUNS * factor)),
+    includeErrorInReport: true,
+    ...(SEED !== undefined && { seed: SEED }),
+    ...(!SHRINK && { endOnFailure: true }),
+  };
+}
+
+
+// ---------------------------------------------------------------------------------------------
+// Requests, and what a failure prints
+
+export interface Req {
+  readonly method: NonNullable<InjectOptions['method']>;
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly payload?: string | Buffer;
+}
+
+export interface Exchange {
+  readonly req: Req;
+  readonly res: LightMyRequestResponse;
+  readonly ms: number;
+}
+
+export interface Caller {
+  readonly tenant: string;
+  readonly user: string;
+  readonly admin?: boolean;
+}
+
+
+let api: TestApi | undefined;
+/** The API the requests go to (the test file's, made in its before()). */
+export function useApi(a: TestApi): void {
+  api = a;
+}
+function theApi(): TestApi {
+  if (!api) throw new Error('useApi() first');
+  return api;
+}
+
+/** Every token the fuzz files signed, so that failure reports can name it instead of printing it. */
+const tokenNames = new Map<string, string>();
+export const stats = { requests: 0, statuses: new Map<number, number>(), slowest: [] as Array<{ ms: number; what: string }> };
+
+/** Names a token signed by hand, so that failure reports print the name instead of the token. */
+export function nameToken(token: string, name: string): void {
+  tokenNames.set(token, name);
+}
+
+export async function tokenOf(c: Caller, expiresInSeconds?: number): Promise<string> {
+  const t = await theApi().token(c.tenant, c.user, { admin: c.admin === true, ...(expiresInSeconds !== undefined && { expiresInSeconds }) });
+  tokenNames.set(t, `<token ${c.tenant}/${c.user}${c.admin ? ' admin' : ''}${expiresInSeconds !== undefined ? ` exp ${expiresInSeconds}s` : ''}>`);
+  return t;
+}
+
+export async function authOf(c: Caller | null): Promise<Record<string, string>> {
+  return c === null ? {} : { authorization: `Bearer ${await tokenOf(c)}` };
+}
+
+export async function send(req: Req): Promise<Exchange> {
+  const options: InjectOptions = { method: req.method, url: req.url, headers: req.headers };
+  if (req.payload !== undefined) options.payload = req.payload;
+  const t0 = performance.now();
+  const res = await theApi().app.inject(options);
+  const ms = performance.now() - t0;
+  stats.requests++;
+  stats.statuses.set(res.statusCode, (stats.statuses.get(res.statusCode) ?? 0) + 1);
+  if (ms > 250) {
+    stats.slowest.push({ ms, what: `${req.method} ${clip(req.url, 120)} body ${clip(bodyText(req.payload), 300)} -> ${res.statusCode}` });
+    stats.slowest.sort((a, b) => b.ms - a.ms).splice(5);
+  }
+  return { req, res, ms };
+}
+
+/** A JSON request as `caller` (content type application/json when there is a body). */
+export async function sendJson(caller: Caller | null, method: Req['method'], url: string, body?: string, headers: Record<string, string> = {}): Promise<Exchange> {
+  const h: Record<string, string> = { ...(await authOf(caller)), ...(body !== undefined && { 'content-type': 'application/json' }), ...headers };
+  return send({ method, url, headers: h, ...(body !== undefined && { payload: body }) });
+}
+
+/** Tokens the fuzz files signed by name; anything else shaped like a JWT (a truncated token, say) by its length. */
+export function redact(s: string): string {
+  let out = s;
+  for (const [t, name] of tokenNames) if (out.includes(t)) out = out.split(t).join(name);
+  return out.replace(/[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]*/g, (jwt) => `<JWT-like, ${jwt.length} chars>`);
+}
+
+export function clip(s: string, n = 1500): string {
+  return s.length > n ? `${s.slice(0, n)}… (${s.length} chars)` : s;
+}
+
+export function bodyText(p: string | Buffer | undefined): string {
+  if (p === undefined) return '(none)';
+  if (typeof p === 'string') return JSON.stringify(p);
+  const utf8 = p.toString('utf8');
+  return Buffer.from(utf8, 'utf8').equals(p) ? `<Buffer> ${JSON.stringify(utf8)}` : `<Buffer, not UTF-8> hex ${p.toString('hex')}`;
+}
+
+export function describeExchange(ex: Exchange): string {
+  const headers = Object.fromEntries(Object.entries(ex.req.headers).map(([k, v]) => [k, redact(v)]));
+  const resHeaders = ex.res.headers;
+  return [
+    `request (store: ${TEST_STORE}):`,
+    `  ${ex.req.method} ${clip(redact(ex.req.url), 600)}`,
+    `  headers: ${clip(JSON.stringify(headers), 1200)}`,
+    `  body (${ex.req.payload === undefined ? 0 : Buffer.byteLength(ex.req.payload)} bytes): ${clip(redact(bodyText(ex.req.payload)))}`,
+    'response:',
+    `  ${ex.res.statusCode} content-type: ${String(resHeaders['content-type'])}${resHeaders.location ? ` location: ${String(resHeaders.location)}` : ''}${resHeaders['www-authenticate'] ? ` www-authenticate: ${String(resHeaders['www-authenticate'])}` : ''}${resHeaders.allow ? ` allow: ${String(resHeaders.allow)}` : ''}`,
+    `  body: ${clip(ex.res.body)}`,
+  ].join('\n');
+}
+
+export function fail(ex: Exchange, why: string): never {
+  throw new Error(`${why}\n${describeExchange(ex)}`);
+}
+
+export function expect(ex: Exchange, ok: boolean, why: string): void {
+  if (!ok) fail(ex, why);
+}
+
+export function jsonOf(ex: Exchange): unknown {
+  try {
+    return JSON.parse(ex.res.body) as unknown;
+  } catch {
+    return fail(ex, 'the body is not JSON');
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Checks shared by the properties
+
+/** Never a 5xx; every 4xx is the envelope; every success is JSON (204 aside). */
+export function checkAnswer(ex: Exchange): void {
+  const s = ex.res.statusCode;
+  expect(ex, s < 500, `a ${s} answer`);
+  if (s >= 400) checkEnvelope(ex);
+  else if (s !== 204 && ex.req.method !== 'HEAD') {
+    expect(ex, String(ex.res.headers['content-type']).startsWith('application/json'), 'a success that is not application/json');
+  }
+  if (s === 204) expect(ex, ex.res.body === '', 'a 204 with a body');
+}
+
+/** The error envelope, with a catalogue code that matches the status and a non-empty detail. */
+export function checkEnvelope(ex: Exchange, code?: string): void {
+  expect(ex, String(ex.res.headers['content-type']).startsWith('application/json'), 'an error that is not application/json');
+  if (ex.req.method === 'HEAD') return;
+  const body = jsonOf(ex) as { errors?: unknown; traceId?: unknown };
+  expect(ex, typeof body === 'object' && body !== null && !Array.isArray(body), 'an error body that is not an object');
+  expect(ex, Object.keys(body).sort().join() === 'errors,traceId', 'not the error envelope {"errors":[…],"traceId"}');
+  expect(ex, Array.isArray(body.errors) && body.errors.length === 1, 'the envelope does not have exactly one error');
+  const e = (body.errors as Array<Record<string, unknown>>)[0]!;
+  expect(ex, Object.keys(e).sort().join() === 'code,detail,title', 'the error is not {code, title, detail}');
+  expect(ex, typeof e.code === 'string' && e.code in ERRORS, `the error code ${String(e.code)} is not in the catalogue`);
+  const entry = ERRORS[e.code as keyof typeof ERRORS];
+  expect(ex, entry.status === ex.res.statusCode, `the error code ${String(e.code)} is not a ${ex.res.statusCode}`);
+  expect(ex, e.title === entry.title, 'the error title is not the catalogue title');
+  expect(ex, typeof e.detail === 'string' && e.detail.trim() !== '', 'the error has no detail');
+  expect(ex, typeof body.traceId === 'string' && /^[0-9a-f]{32}$/.test(body.traceId), 'the envelope has no 32-hex traceId');
+  if (code !== undefined) expect(ex, e.code === code, `expected error code ${code}`);
+}
+
+export function detailOf(ex: Exchange): string {
+  return ((jsonOf(ex) as { errors: Array<{ detail: string }> }).errors[0]!).detail;
+}
+
+export function isAbsoluteUrl(href: unknown): boolean {
+  if (typeof href !== 'string' || !/^https?:\/\/[^/?#\s]+\//.test(href)) return false;
+  try {
+    new URL(href);
+    return true;
+  } catch {
+    return false;
+  }
+}
+// ---------------------------------------------------------------------------------------------
+// JSON bodies as a list of members. Values are small descriptors, so counterexamples stay readable.
+
+export type Val =
+  | { readonly k: 'json'; readonly v: unknown }
+  | { readonly k: 'huge'; readonly n: number; readonly ch: string }
+  | { readonly k: 'deep'; readonly depth: number; readonly open: 'array' | 'object' }
+  | { readonly k: 'raw'; readonly text: string }
+  | { readonly k: 'body'; readonly body: Body };
+
+export type ObjectBody = { readonly k: 'object'; readonly members: ReadonlyArray<readonly [string, Val]> };
+export type Body = ObjectBody | { readonly k: 'value'; readonly v: Val };
+
+export const json = (v: unknown): Val => ({ k: 'json', v });
+
+export function renderVal(v: Val): string {
+  switch (v.k) {
+    case 'json':
+      return JSON.stringify(v.v) ?? 'null';
+    case 'huge':
+      return JSON.stringify(v.ch.repeat(v.n));
+    case 'deep':
+      return v.open === 'array' ? '['.repeat(v.depth) + ']'.repeat(v.depth) : '{"a":'.repeat(v.depth) + '1' + '}'.repeat(v.depth);
+    case 'raw':
+      return v.text;
+    case 'body':
+      return render(v.body);
+  }
+}
+
+export function render(b: Body): string {
+  return b.k === 'object' ? `{${b.members.map(([key, v]) => `${JSON.stringify(key)}:${renderVal(v)}`).join(',')}}` : renderVal(b.v);
+}
+
+export function objectBody(o: Record<string, unknown>): ObjectBody {
+  return { k: 'object', members: Object.entries(o).filter(([, v]) => v !== undefined).map(([key, v]) => [key, json(v)] as const) };
+}
