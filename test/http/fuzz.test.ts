@@ -19,7 +19,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import fc from 'fast-check';
 import { loadOrCreateLocalKey } from '../../src/auth/local-key.js';
 import { createTestApi, NOW, type TestApi } from '../helpers/api.js';
-import { authOf, bodyText, checkAnswer, checkEnvelope, clip, describeExchange, expect, fail, isAbsoluteUrl, json, jsonOf, nameToken, objectBody, render, RUNS, runs, send, sendJson, stats, tokenOf, useApi, type Body, type Caller, type Exchange, type Val } from '../helpers/fuzz.js';
+import { authOf, bodyText, checkAnswer, checkEnvelope, clip, describeExchange, detailOf, expect, fail, isAbsoluteUrl, json, jsonOf, nameToken, objectBody, render, RUNS, runs, send, sendJson, stats, tokenOf, useApi, type Body, type Caller, type Exchange, type Val } from '../helpers/fuzz.js';
 
 // ---------------------------------------------------------------------------------------------
 // Requests (run counts, sending, the shared checks and JSON body descriptors: test/helpers/fuzz.ts)
@@ -999,7 +999,8 @@ describe('fuzz: rejected requests change nothing', () => {
     | { readonly k: 'put-raw'; readonly task: number; readonly what: 'large' | 'text/plain' | 'no-type' | 'truncated' | 'not-json' | 'proto' | 'empty' | 'array' }
     | { readonly k: 'post-invalid'; readonly base: Record<string, unknown>; readonly poison: readonly [string, Val] }
     | { readonly k: 'delete-other'; readonly task: number; readonly who: 'bob' | 'gina' | 'gadmin' }
-    | { readonly k: 'bad-token'; readonly task: number; readonly method: 'PUT' | 'DELETE' | 'POST' };
+    | { readonly k: 'bad-token'; readonly task: number; readonly method: 'PUT' | 'DELETE' | 'POST' }
+    | { readonly k: 'bad-host'; readonly task: number; readonly method: 'PUT' | 'DELETE' | 'POST'; readonly host: string };
 
   /** Fields that make any task invalid, whatever the rest of the merged task is. */
   const POISON: ReadonlyArray<readonly [string, Val]> = [
@@ -1059,6 +1060,16 @@ describe('fuzz: rejected requests change nothing', () => {
     { weight: 2, arbitrary: fc.record({ k: fc.constant('post-invalid' as const), base: validPost, poison: postPoisonArb }) },
     { weight: 2, arbitrary: fc.record({ k: fc.constant('delete-other' as const), task, who }) },
     { weight: 1, arbitrary: fc.record({ k: fc.constant('bad-token' as const), task, method: fc.constantFrom('PUT' as const, 'DELETE' as const, 'POST' as const) }) },
+    // A Host that cannot make links: refused before the handler, so a valid change is not written.
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        k: fc.constant('bad-host' as const),
+        task,
+        method: fc.constantFrom('PUT' as const, 'DELETE' as const, 'POST' as const),
+        host: fc.constantFrom('bad_host', 'a b', 'example.com:99999', 'a.0', '1.2.3.999', 'evil.example/path', 'user@evil.example', '[zz]', '-a.example'),
+      }),
+    },
   );
   const OTHERS: Record<'bob' | 'gina' | 'gadmin', Caller> = { bob: BOB, gina: GINA, gadmin: GINA_ADMIN };
 
@@ -1102,6 +1113,12 @@ describe('fuzz: rejected requests change nothing', () => {
         const token = await tokenOf(CAROL, -60);
         const body = r.method === 'DELETE' ? undefined : JSON.stringify({ appId: 'changed-app', timeZone: 'UTC', state: 'Disabled' });
         return { ex: await sendJson(null, r.method, r.method === 'POST' ? TASKS : url, body, { authorization: `Bearer ${token}` }), mustReject: true };
+      }
+      case 'bad-host': {
+        const body = r.method === 'DELETE' ? undefined : JSON.stringify({ appId: 'changed-app', timeZone: 'UTC', state: 'Disabled' });
+        const ex = await sendJson(CAROL, r.method, r.method === 'POST' ? TASKS : url, body, { host: r.host });
+        expect(ex, ex.res.statusCode === 400 && detailOf(ex).startsWith('the Host header is not a valid host[:port]'), 'an invalid Host: expected the Host 400');
+        return { ex, mustReject: true };
       }
     }
   }
