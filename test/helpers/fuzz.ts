@@ -6,7 +6,7 @@
  * invalid JSON can be sent. Each test file runs in its own process and calls useApi() once.
  */
 import { performance } from 'node:perf_hooks';
-import type fc from 'fast-check';
+import fc from 'fast-check';
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
 import { ERRORS } from '../../src/http/errors.js';
 import type { TestApi } from './api.js';
@@ -241,4 +241,152 @@ export function render(b: Body): string {
 
 export function objectBody(o: Record<string, unknown>): ObjectBody {
   return { k: 'object', members: Object.entries(o).filter(([, v]) => v !== undefined).map(([key, v]) => [key, json(v)] as const) };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Mutations of a valid body: drop, set or duplicate a member, replace or wrap the whole body.
+
+export type Mutation =
+  | { readonly op: 'drop'; readonly key: string }
+  | { readonly op: 'set'; readonly key: string; readonly v: Val }
+  | { readonly op: 'dup'; readonly key: string; readonly v: Val }
+  | { readonly op: 'top'; readonly v: Val }
+  | { readonly op: 'wrap' };
+
+/** One mutation, with member keys from `keyArb` and values from `valueArb`. */
+export function mutationArb(keyArb: fc.Arbitrary<string>, valueArb: fc.Arbitrary<Val>): fc.Arbitrary<Mutation> {
+  return fc.oneof(
+    { weight: 3, arbitrary: keyArb.map((key): Mutation => ({ op: 'drop', key })) },
+    { weight: 8, arbitrary: fc.tuple(keyArb, valueArb).map(([key, v]): Mutation => ({ op: 'set', key, v })) },
+    { weight: 1, arbitrary: fc.tuple(keyArb, valueArb).map(([key, v]): Mutation => ({ op: 'dup', key, v })) },
+    { weight: 1, arbitrary: valueArb.map((v): Mutation => ({ op: 'top', v })) },
+    { weight: 1, arbitrary: fc.constant<Mutation>({ op: 'wrap' }) },
+  );
+}
+
+export function mutate(body: Body, m: Mutation): Body {
+  if (m.op === 'top') return { k: 'value', v: m.v };
+  if (m.op === 'wrap') return { k: 'value', v: { k: 'raw', text: `[${render(body)}]` } };
+  if (body.k !== 'object') return body;
+  switch (m.op) {
+    case 'drop':
+      return { k: 'object', members: body.members.filter(([key]) => key !== m.key) };
+    case 'set':
+      return body.members.some(([key]) => key === m.key)
+        ? { k: 'object', members: body.members.map(([key, v]) => (key === m.key ? ([key, m.v] as const) : ([key, v] as const))) }
+        : { k: 'object', members: [...body.members, [m.key, m.v] as const] };
+    case 'dup':
+      return { k: 'object', members: [...body.members, [m.key, m.v] as const] };
+  }
+}
+
+/** How a real id is bent into a path segment that must not find it (or must be refused). */
+export type IdVariant = 'upper' | 'prefix' | 'suffix' | 'space' | 'slash' | 'encoded' | 'nul' | 'dot';
+export const ID_VARIANTS: readonly IdVariant[] = ['upper', 'prefix', 'suffix', 'space', 'slash', 'encoded', 'nul', 'dot'];
+
+/** The path segment of `id` bent as `how` says. */
+export function idVariant(id: string, how: IdVariant): string {
+  switch (how) {
+    case 'upper':
+      return id.toUpperCase();
+    case 'prefix':
+      return `0${id}`;
+    case 'suffix':
+      return `${id}0`;
+    case 'space':
+      return `${id}%20`;
+    case 'slash':
+      return `${id}/`;
+    case 'encoded':
+      return [...id].map((ch) => `%${ch.charCodeAt(0).toString(16)}`).join('');
+    case 'nul':
+      return `${id}%00`;
+    case 'dot':
+      return `${id}.json`;
+  }
+}
+
+/** The cursors the service issues (next and prev links) while following up to `pages` pages of a list from `url`. */
+export async function issuedCursors(caller: Caller, url: string, pages: number): Promise<string[]> {
+  const cursors: string[] = [];
+  let next: string | undefined = url;
+  for (let page = 0; next !== undefined && page < pages; page++) {
+    const ex = await sendJson(caller, 'GET', next);
+    expect(ex, ex.res.statusCode === 200, 'fixture: listing failed');
+    const links = (jsonOf(ex) as { links: Record<string, { href: string } | undefined> }).links;
+    for (const rel of ['next', 'prev']) {
+      const href = links[rel]?.href;
+      const cursor = href === undefined ? null : new URL(href).searchParams.get(rel);
+      if (cursor) cursors.push(cursor);
+    }
+    next = links.next === undefined ? undefined : new URL(links.next.href).pathname + new URL(links.next.href).search;
+  }
+  return cursors;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Query strings: as a client would encode them, or raw with '%'-garbage mixed in; and as the server reads them.
+
+export function serverPairs(search: string): Array<[string, string]> {
+  const decode = (s: string): string => {
+    const plus = s.replace(/\+/g, ' ');
+    try {
+      return decodeURIComponent(plus);
+    } catch {
+      return plus;
+    }
+  };
+  return search
+    .replace(/^\?/, '')
+    .split('&')
+    .filter((p) => p !== '')
+    .map((p) => {
+      const eq = p.indexOf('=');
+      return eq < 0 ? [decode(p), ''] : [decode(p.slice(0, eq)), decode(p.slice(eq + 1))];
+    });
+}
+
+export const withoutCursors = (pairs: Array<[string, string]>): Array<[string, string]> => pairs.filter(([k]) => k !== 'next' && k !== 'prev');
+
+export const PERCENT_GARBAGE = ['%', '%z', '%ZZ', '%E0%A4%A', '%00', '%1F', '%7F', '%ff', '%FF%FE', '+', '%2B', '%26', '%3D', '=', ';', '%C0%AF', '%ED%A0%80', '%ED%B0%80', '%F0%9F%98%80', '%25', '%%', '%u0041', '..', '%2F'];
+
+export interface QueryPart {
+  readonly key: string;
+  readonly value: string | null;
+  readonly raw: boolean;
+}
+
+/** encodeURIComponent, also for strings with a lone surrogate (written as U+FFFD, as a client's UTF-8 encoder would). */
+export const pct = (s: string): string => encodeURIComponent(s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd'));
+
+/** Encodes like a client (encodeURIComponent), or raw: printable ASCII kept, '%'-garbage mixed in. */
+export function queryString(parts: readonly QueryPart[], garbage: readonly string[], separator: string): string {
+  const rawText = (s: string): string => s.replace(/[^\x21-\x7e]|[#&=]/gu, (c) => pct(c));
+  const pieces = parts.map((p, i) => {
+    const g = garbage[i % Math.max(1, garbage.length)] ?? '';
+    const k = p.raw ? rawText(p.key) + (i % 2 === 0 ? g : '') : pct(p.key);
+    if (p.value === null) return k;
+    const v = p.raw ? rawText(p.value) + (i % 2 === 1 ? g : '') : pct(p.value);
+    return `${k}=${v}`;
+  });
+  return pieces.join(separator);
+}
+
+/**
+ * A list answer's links: only self, next and prev, each an absolute URL of the list endpoint `path`
+ * carrying the request's parameters as the server reads them (`pairs`), next and prev one cursor each.
+ */
+export function checkListLinks(ex: Exchange, links: Record<string, { href?: unknown } | undefined> | undefined, path: string, pairs: Array<[string, string]>): void {
+  expect(ex, isAbsoluteUrl(links?.self?.href), 'links.self.href is not an absolute URL');
+  const wanted = withoutCursors(pairs);
+  for (const rel of Object.keys(links ?? {})) {
+    expect(ex, ['self', 'next', 'prev'].includes(rel), `an unknown link ${rel}`);
+    const href = links?.[rel]?.href;
+    expect(ex, isAbsoluteUrl(href), `links.${rel}.href is not an absolute URL`);
+    const link = new URL(href as string);
+    expect(ex, link.pathname === path, `links.${rel}.href is not the list endpoint`);
+    const got = withoutCursors(serverPairs(link.search));
+    expect(ex, JSON.stringify(got) === JSON.stringify(wanted), `links.${rel}.href does not carry the request's parameters as the server reads them: ${JSON.stringify(got)} instead of ${JSON.stringify(wanted)}`);
+    if (rel !== 'self') expect(ex, serverPairs(link.search).filter(([k]) => k === 'next' || k === 'prev').length === 1, `links.${rel}.href does not carry exactly one cursor`);
+  }
 }

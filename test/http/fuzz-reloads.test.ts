@@ -25,7 +25,7 @@ import { RELOAD_STATUSES } from '../../src/reloads/reload.js';
 import { SimulatedExecutor } from '../../src/reloads/executors/simulated.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { createTestApi, type TestApi } from '../helpers/api.js';
-import { authOf, checkAnswer, checkEnvelope, clip, detailOf, expect, fail, isAbsoluteUrl, json, jsonOf, objectBody, render, RUNS, runs, send, sendJson, stats, tokenOf, useApi, type Body, type Caller, type Exchange, type Req, type Val } from '../helpers/fuzz.js';
+import { authOf, checkAnswer, checkEnvelope, checkListLinks, clip, detailOf, expect, fail, ID_VARIANTS, idVariant, isAbsoluteUrl, issuedCursors, json, jsonOf, mutate, mutationArb, objectBody, pct, PERCENT_GARBAGE, queryString, render, RUNS, runs, send, sendJson, serverPairs, stats, tokenOf, useApi, type Body, type Caller, type Exchange, type IdVariant, type Mutation, type QueryPart, type Req, type Val } from '../helpers/fuzz.js';
 import { quiet } from '../helpers/scheduler.js';
 import { TEST_STORE } from '../helpers/store.js';
 
@@ -160,43 +160,12 @@ const anyValue: fc.Arbitrary<Val> = fc.oneof(
   { weight: 1, arbitrary: fc.constantFrom('{', '[1,]', 'NaN', '"\\ud800"', '"\\u0000"', '{"__proto__":{"x":1}}', '{"constructor":{"prototype":{}}}').map((text): Val => ({ k: 'raw', text })) },
 );
 
-type Mutation =
-  | { readonly op: 'drop'; readonly key: string }
-  | { readonly op: 'set'; readonly key: string; readonly v: Val }
-  | { readonly op: 'dup'; readonly key: string; readonly v: Val }
-  | { readonly op: 'top'; readonly v: Val }
-  | { readonly op: 'wrap' };
 
-function mutationArb(keyArb: fc.Arbitrary<string>): fc.Arbitrary<Mutation> {
-  return fc.oneof(
-    { weight: 3, arbitrary: keyArb.map((key): Mutation => ({ op: 'drop', key })) },
-    { weight: 8, arbitrary: fc.tuple(keyArb, anyValue).map(([key, v]): Mutation => ({ op: 'set', key, v })) },
-    { weight: 1, arbitrary: fc.tuple(keyArb, anyValue).map(([key, v]): Mutation => ({ op: 'dup', key, v })) },
-    { weight: 1, arbitrary: anyValue.map((v): Mutation => ({ op: 'top', v })) },
-    { weight: 1, arbitrary: fc.constant<Mutation>({ op: 'wrap' }) },
-  );
-}
-
-function mutate(body: Body, m: Mutation): Body {
-  if (m.op === 'top') return { k: 'value', v: m.v };
-  if (m.op === 'wrap') return { k: 'value', v: { k: 'raw', text: `[${render(body)}]` } };
-  if (body.k !== 'object') return body;
-  switch (m.op) {
-    case 'drop':
-      return { k: 'object', members: body.members.filter(([key]) => key !== m.key) };
-    case 'set':
-      return body.members.some(([key]) => key === m.key)
-        ? { k: 'object', members: body.members.map(([key, v]) => (key === m.key ? ([key, m.v] as const) : ([key, v] as const))) }
-        : { k: 'object', members: [...body.members, [m.key, m.v] as const] };
-    case 'dup':
-      return { k: 'object', members: [...body.members, [m.key, m.v] as const] };
-  }
-}
 
 /** A valid body with 0 to 4 mutations (none a third of the time). */
 function mutated(valid: fc.Arbitrary<Body>, keyArb: fc.Arbitrary<string>, maxMutations = 4): fc.Arbitrary<Body> {
   return fc
-    .tuple(valid, fc.oneof({ weight: 1, arbitrary: fc.constant<Mutation[]>([]) }, { weight: 2, arbitrary: fc.array(mutationArb(keyArb), { minLength: 1, maxLength: maxMutations }) }))
+    .tuple(valid, fc.oneof({ weight: 1, arbitrary: fc.constant<Mutation[]>([]) }, { weight: 2, arbitrary: fc.array(mutationArb(keyArb, anyValue), { minLength: 1, maxLength: maxMutations }) }))
     .map(([v, mutations]) => mutations.reduce(mutate, v));
 }
 
@@ -206,50 +175,7 @@ const WEIRD_KEYS = ['__proto__', 'constructor', 'prototype', 'id', 'userId', 'te
 // Query strings (as in fuzz.test.ts)
 
 /** How the server reads a query string (as Fastify's fast-querystring does): ordered pairs. */
-function serverPairs(search: string): Array<[string, string]> {
-  const decode = (s: string): string => {
-    const plus = s.replace(/\+/g, ' ');
-    try {
-      return decodeURIComponent(plus);
-    } catch {
-      return plus;
-    }
-  };
-  return search
-    .replace(/^\?/, '')
-    .split('&')
-    .filter((p) => p !== '')
-    .map((p) => {
-      const eq = p.indexOf('=');
-      return eq < 0 ? [decode(p), ''] : [decode(p.slice(0, eq)), decode(p.slice(eq + 1))];
-    });
-}
 
-const withoutCursors = (pairs: Array<[string, string]>): Array<[string, string]> => pairs.filter(([k]) => k !== 'next' && k !== 'prev');
-
-const PERCENT_GARBAGE = ['%', '%z', '%ZZ', '%E0%A4%A', '%00', '%1F', '%7F', '%ff', '%FF%FE', '+', '%2B', '%26', '%3D', '=', ';', '%C0%AF', '%ED%A0%80', '%ED%B0%80', '%F0%9F%98%80', '%25', '%%', '%u0041', '..', '%2F'];
-
-interface QueryPart {
-  readonly key: string;
-  readonly value: string | null;
-  readonly raw: boolean;
-}
-
-/** encodeURIComponent, also for strings with a lone surrogate (written as U+FFFD, as a client's UTF-8 encoder would). */
-const pct = (s: string): string => encodeURIComponent(s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd'));
-
-/** Encodes like a client (encodeURIComponent), or raw: printable ASCII kept, '%'-garbage mixed in. */
-function queryString(parts: readonly QueryPart[], garbage: readonly string[], separator: string): string {
-  const rawText = (s: string): string => s.replace(/[^\x21-\x7e]|[#&=]/gu, (c) => pct(c));
-  const pieces = parts.map((p, i) => {
-    const g = garbage[i % Math.max(1, garbage.length)] ?? '';
-    const k = p.raw ? rawText(p.key) + (i % 2 === 0 ? g : '') : pct(p.key);
-    if (p.value === null) return k;
-    const v = p.raw ? rawText(p.value) + (i % 2 === 1 ? g : '') : pct(p.value);
-    return `${k}=${v}`;
-  });
-  return pieces.join(separator);
-}
 
 const garbageArb = fc.array(fc.constantFrom(...PERCENT_GARBAGE), { minLength: 1, maxLength: 3 }).map((a) => a.join(''));
 const genericValue = fc.oneof(
@@ -365,21 +291,8 @@ before(async () => {
   for (const r of reloads) statuses.add((await api.store.getReload(r.owner.tenant, r.id))!.status);
   for (const s of ['QUEUED', 'RELOADING', 'CANCELING', 'CANCELED', 'SUCCEEDED', 'FAILED']) assert.ok(statuses.has(s), `fixture: no ${s} reload (${[...statuses].join()})`);
   // Cursors the service really issued (reloads with several filters, and one of the tasks list, which
-  // shares the signing key), to be replayed, swapped and tampered with.
-  for (const [c, url] of [[ALICE, `${RELOADS}?limit=2`], [ROOT, `${RELOADS}?limit=3&appId=app-a`], [ALICE, `${RELOADS}?limit=1&partial=true&log=true`], [ROOT, `${RELOADS}?limit=2&status=SUCCEEDED`], [GINA, `${RELOADS}?limit=1`], [ALICE, `${TASKS}?limit=1`]] as const) {
-    let next: string | undefined = url;
-    for (let page = 0; next !== undefined && page < 3; page++) {
-      const ex = await sendJson(c, 'GET', next);
-      expect(ex, ex.res.statusCode === 200, 'fixture: listing failed');
-      const links = (jsonOf(ex) as { links: Record<string, { href: string } | undefined> }).links;
-      for (const rel of ['next', 'prev']) {
-        const href = links[rel]?.href;
-        const cursor = href === undefined ? null : new URL(href).searchParams.get(rel);
-        if (cursor) cursorPool.push(cursor);
-      }
-      next = links.next === undefined ? undefined : new URL(links.next.href).pathname + new URL(links.next.href).search;
-    }
-  }
+  // this list must refuse), to be replayed, swapped and tampered with.
+  for (const [c, url] of [[ALICE, `${RELOADS}?limit=2`], [ROOT, `${RELOADS}?limit=3&appId=app-a`], [ALICE, `${RELOADS}?limit=1&partial=true&log=true`], [ROOT, `${RELOADS}?limit=2&status=SUCCEEDED`], [GINA, `${RELOADS}?limit=1`], [ALICE, `${TASKS}?limit=1`]] as const) cursorPool.push(...(await issuedCursors(c, url, 3)));
   assert.ok(cursorPool.length >= 6, 'fixture: no cursors were issued');
   // The events tenant: auto-reload tasks of two apps, owned by two users.
   for (let i = 0; i < EVENT_FIXTURE.length; i++) await createEventTask(i);
@@ -504,18 +417,7 @@ describe('fuzz: reloads, events and occurrences never answer 5xx and always answ
           }
           const partial = one('partial');
           if (partial === 'true' || partial === 'false') for (const r of items) expect(ex, r.partial === (partial === 'true'), 'an item whose partial is not the partial asked for');
-          expect(ex, isAbsoluteUrl(body.links?.self?.href), 'links.self.href is not an absolute URL');
-          const wanted = withoutCursors(pairs);
-          for (const rel of Object.keys(body.links ?? {})) {
-            expect(ex, ['self', 'next', 'prev'].includes(rel), `an unknown link ${rel}`);
-            const href = body.links?.[rel]?.href;
-            expect(ex, isAbsoluteUrl(href), `links.${rel}.href is not an absolute URL`);
-            const link = new URL(href as string);
-            expect(ex, link.pathname === RELOADS, `links.${rel}.href is not the list endpoint`);
-            const got = withoutCursors(serverPairs(link.search));
-            expect(ex, JSON.stringify(got) === JSON.stringify(wanted), `links.${rel}.href does not carry the request's parameters as the server reads them: ${JSON.stringify(got)} instead of ${JSON.stringify(wanted)}`);
-            if (rel !== 'self') expect(ex, serverPairs(link.search).filter(([k]) => k === 'next' || k === 'prev').length === 1, `links.${rel}.href does not carry exactly one cursor`);
-          }
+          checkListLinks(ex, body.links, RELOADS, pairs);
         }),
         runs(5),
       ),
@@ -666,7 +568,7 @@ describe('fuzz: reloads, events and occurrences never answer 5xx and always answ
     | { readonly kind: 'long'; readonly n: number; readonly ch: string }
     | { readonly kind: 'missing'; readonly id: string }
     | { readonly kind: 'seeded'; readonly i: number; readonly as: 'owner' | 'other-user' | 'admin' | 'other-tenant' }
-    | { readonly kind: 'variant'; readonly i: number; readonly how: 'upper' | 'prefix' | 'suffix' | 'space' | 'slash' | 'encoded' | 'nul' | 'dot' | 'tampered'; readonly at: number };
+    | { readonly kind: 'variant'; readonly i: number; readonly how: IdVariant | 'tampered'; readonly at: number };
 
   const PATH_PIECES = ['%2F', '%2f', '..', '.', '%', '%zz', '%ZZ', '%00', '%1F', ';', ',', ':', '@', '!', '$', '&', "'", '(', ')', '*', '+', '=', '~', '%20', '%5C', '%E2%80%AE', '%C0%AF', '%ED%A0%80', '%ED%B0%80', '%F0%9F%98%80', '/', '//', '?', '?x=1', '#', '%23', '%3F', 'actions', 'cancel'];
   const idCaseArb = (): fc.Arbitrary<IdCase> =>
@@ -676,7 +578,7 @@ describe('fuzz: reloads, events and occurrences never answer 5xx and always answ
       { weight: 1, arbitrary: fc.record({ kind: fc.constant('long' as const), n: fc.integer({ min: 25, max: 10_000 }), ch: fc.constantFrom('a', '0', '%41', '-', '%00') }) },
       { weight: 2, arbitrary: fc.stringMatching(/^[0-9a-f]{24}$/).filter((id) => !reloads.some((r) => r.id === id)).map((id): IdCase => ({ kind: 'missing', id })) },
       { weight: 5, arbitrary: fc.record({ kind: fc.constant('seeded' as const), i: fc.nat(reloads.length - 1), as: fc.constantFrom('owner' as const, 'owner' as const, 'other-user' as const, 'admin' as const, 'other-tenant' as const) }) },
-      { weight: 3, arbitrary: fc.record({ kind: fc.constant('variant' as const), i: fc.nat(reloads.length - 1), how: fc.constantFrom('upper' as const, 'prefix' as const, 'suffix' as const, 'space' as const, 'slash' as const, 'encoded' as const, 'nul' as const, 'dot' as const, 'tampered' as const), at: fc.nat() }) },
+      { weight: 3, arbitrary: fc.record({ kind: fc.constant('variant' as const), i: fc.nat(reloads.length - 1), how: fc.constantFrom<IdVariant | 'tampered'>(...ID_VARIANTS, 'tampered'), at: fc.nat() }) },
     );
 
   function idPath(c: IdCase): string {
@@ -691,26 +593,7 @@ describe('fuzz: reloads, events and occurrences never answer 5xx and always answ
         return reloads[c.i]!.id;
       case 'variant': {
         const id = reloads[c.i]!.id;
-        switch (c.how) {
-          case 'upper':
-            return id.toUpperCase();
-          case 'prefix':
-            return `0${id}`;
-          case 'suffix':
-            return `${id}0`;
-          case 'space':
-            return `${id}%20`;
-          case 'slash':
-            return `${id}/`;
-          case 'encoded':
-            return [...id].map((ch) => `%${ch.charCodeAt(0).toString(16)}`).join('');
-          case 'nul':
-            return `${id}%00`;
-          case 'dot':
-            return `${id}.json`;
-          case 'tampered':
-            return tamper(id, c.at, 'g');
-        }
+        return c.how === 'tampered' ? tamper(id, c.at, 'g') : idVariant(id, c.how);
       }
     }
   }

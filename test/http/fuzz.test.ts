@@ -19,7 +19,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import fc from 'fast-check';
 import { loadOrCreateLocalKey } from '../../src/auth/local-key.js';
 import { createTestApi, NOW, type TestApi } from '../helpers/api.js';
-import { authOf, bodyText, checkAnswer, checkEnvelope, clip, describeExchange, detailOf, expect, fail, isAbsoluteUrl, json, jsonOf, nameToken, objectBody, render, RUNS, runs, send, sendJson, stats, tokenOf, useApi, type Body, type Caller, type Exchange, type Val } from '../helpers/fuzz.js';
+import { authOf, bodyText, checkAnswer, checkEnvelope, checkListLinks, clip, describeExchange, detailOf, expect, fail, ID_VARIANTS, idVariant, isAbsoluteUrl, issuedCursors, json, jsonOf, mutate, mutationArb, nameToken, objectBody, PERCENT_GARBAGE, queryString, render, RUNS, runs, send, sendJson, serverPairs, stats, tokenOf, useApi, type Body, type Caller, type Exchange, type IdVariant, type Mutation, type QueryPart, type Val } from '../helpers/fuzz.js';
 
 // ---------------------------------------------------------------------------------------------
 // Requests (run counts, sending, the shared checks and JSON body descriptors: test/helpers/fuzz.ts)
@@ -281,41 +281,13 @@ const validPut: fc.Arbitrary<Record<string, unknown>> = fc
   )
   .map(([fields, schedule]) => ({ ...fields, ...schedule }));
 
-type Mutation =
-  | { readonly op: 'drop'; readonly key: string }
-  | { readonly op: 'set'; readonly key: string; readonly v: Val }
-  | { readonly op: 'dup'; readonly key: string; readonly v: Val }
-  | { readonly op: 'top'; readonly v: Val }
-  | { readonly op: 'wrap' };
+const mutations: fc.Arbitrary<Mutation> = mutationArb(keyArb, anyValue);
 
-const mutationArb: fc.Arbitrary<Mutation> = fc.oneof(
-  { weight: 3, arbitrary: keyArb.map((key): Mutation => ({ op: 'drop', key })) },
-  { weight: 8, arbitrary: fc.tuple(keyArb, anyValue).map(([key, v]): Mutation => ({ op: 'set', key, v })) },
-  { weight: 1, arbitrary: fc.tuple(keyArb, anyValue).map(([key, v]): Mutation => ({ op: 'dup', key, v })) },
-  { weight: 1, arbitrary: anyValue.map((v): Mutation => ({ op: 'top', v })) },
-  { weight: 1, arbitrary: fc.constant<Mutation>({ op: 'wrap' }) },
-);
-
-function mutate(body: Body, m: Mutation): Body {
-  if (m.op === 'top') return { k: 'value', v: m.v };
-  if (m.op === 'wrap') return { k: 'value', v: { k: 'raw', text: `[${render(body)}]` } };
-  if (body.k !== 'object') return body;
-  switch (m.op) {
-    case 'drop':
-      return { k: 'object', members: body.members.filter(([key]) => key !== m.key) };
-    case 'set':
-      return body.members.some(([key]) => key === m.key)
-        ? { k: 'object', members: body.members.map(([key, v]) => (key === m.key ? ([key, m.v] as const) : ([key, v] as const))) }
-        : { k: 'object', members: [...body.members, [m.key, m.v] as const] };
-    case 'dup':
-      return { k: 'object', members: [...body.members, [m.key, m.v] as const] };
-  }
-}
 
 /** A valid body with 0 to 4 mutations (none a third of the time). */
 function mutated(valid: fc.Arbitrary<Record<string, unknown>>): fc.Arbitrary<{ body: Body; mutations: Mutation[] }> {
   return fc
-    .tuple(valid, fc.oneof({ weight: 1, arbitrary: fc.constant<Mutation[]>([]) }, { weight: 2, arbitrary: fc.array(mutationArb, { minLength: 1, maxLength: 4 }) }))
+    .tuple(valid, fc.oneof({ weight: 1, arbitrary: fc.constant<Mutation[]>([]) }, { weight: 2, arbitrary: fc.array(mutations, { minLength: 1, maxLength: 4 }) }))
     .map(([v, mutations]) => ({ body: mutations.reduce(mutate, objectBody(v) as Body), mutations }));
 }
 
@@ -342,20 +314,7 @@ before(async () => {
   }
   for (let i = 0; i < 3; i++) globexTasks.push(await create(GINA, { appId: 'app-a', ...SCHEDULED }));
   // Cursors the service really issued, to be replayed, swapped and tampered with.
-  for (const [c, q] of [[ALICE, 'limit=2'], [ROOT, 'limit=3&appId=app-a'], [ALICE, 'limit=1&partial=true'], [GINA, 'limit=1']] as const) {
-    let url: string | undefined = `${TASKS}?${q}`;
-    for (let page = 0; url !== undefined && page < 4; page++) {
-      const ex = await sendJson(c, 'GET', url);
-      expect(ex, ex.res.statusCode === 200, 'fixture: listing failed');
-      const links = (jsonOf(ex) as { links: Record<string, { href: string } | undefined> }).links;
-      for (const rel of ['next', 'prev']) {
-        const href = links[rel]?.href;
-        const cursor = href === undefined ? null : new URL(href).searchParams.get(rel);
-        if (cursor) cursorPool.push(cursor);
-      }
-      url = links.next === undefined ? undefined : new URL(links.next.href).pathname + new URL(links.next.href).search;
-    }
-  }
+  for (const [c, q] of [[ALICE, 'limit=2'], [ROOT, 'limit=3&appId=app-a'], [ALICE, 'limit=1&partial=true'], [GINA, 'limit=1']] as const) cursorPool.push(...(await issuedCursors(c, `${TASKS}?${q}`, 4)));
   assert.ok(cursorPool.length >= 4, 'fixture: no cursors were issued');
 });
 
@@ -552,35 +511,6 @@ describe('fuzz: the API never answers 5xx and always answers the envelope', () =
   // -------------------------------------------------------------------------------------------
 
   /** How the server reads a query string (as Fastify's fast-querystring does): ordered pairs. */
-  function serverPairs(search: string): Array<[string, string]> {
-    const decode = (s: string): string => {
-      const plus = s.replace(/\+/g, ' ');
-      try {
-        return decodeURIComponent(plus);
-      } catch {
-        return plus;
-      }
-    };
-    return search
-      .replace(/^\?/, '')
-      .split('&')
-      .filter((p) => p !== '')
-      .map((p) => {
-        const eq = p.indexOf('=');
-        return eq < 0 ? [decode(p), ''] : [decode(p.slice(0, eq)), decode(p.slice(eq + 1))];
-      });
-  }
-
-  const withoutCursors = (pairs: Array<[string, string]>): Array<[string, string]> => pairs.filter(([k]) => k !== 'next' && k !== 'prev');
-
-  const PERCENT_GARBAGE = ['%', '%z', '%zz', '%E0%A4%A', '%00', '%ff', '%FF%FE', '+', '%2B', '%26', '%3D', '=', ';', '%C0%AF', '%ED%A0%80', '%F0%9F%98%80', '%25', '%%', '%u0041', '..', '%2F'];
-
-  interface QueryPart {
-    readonly key: string;
-    readonly value: string | null;
-    readonly raw: boolean;
-  }
-
   const tamper = (c: string, at: number, ch: string): string => {
     const i = at % c.length;
     return c.slice(0, i) + (c[i] === ch ? 'A' : ch) + c.slice(i + 1);
@@ -638,21 +568,7 @@ describe('fuzz: the API never answers 5xx and always answers the envelope', () =
 
   const CALLERS: Record<QuerySpec['caller'], Caller> = { alice: ALICE, root: ROOT, bob: BOB, gina: GINA };
 
-  /** encodeURIComponent, also for strings with a lone surrogate (written as U+FFFD, as a client's UTF-8 encoder would). */
-  const pct = (s: string): string => encodeURIComponent(s.replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd'));
-
-  /** Encodes like a client (encodeURIComponent), or raw: printable ASCII kept, '%'-garbage mixed in. */
-  function queryString(q: QuerySpec): string {
-    const rawText = (s: string): string => s.replace(/[^\x21-\x7e]|[#&=]/gu, (c) => pct(c));
-    const pieces = q.parts.map((p, i) => {
-      const g = q.garbage[i % Math.max(1, q.garbage.length)] ?? '';
-      const k = p.raw ? rawText(p.key) + (i % 2 === 0 ? g : '') : pct(p.key);
-      if (p.value === null) return k;
-      const v = p.raw ? rawText(p.value) + (i % 2 === 1 ? g : '') : pct(p.value);
-      return `${k}=${v}`;
-    });
-    return pieces.join(q.separator);
-  }
+  const queryStringOf = (q: QuerySpec): string => queryString(q.parts, q.garbage, q.separator);
 
   it('3. random query strings on the list endpoint: 200 with absolute links that keep the filters, or a 4xx envelope', async (t) => {
     const specArb: fc.Arbitrary<QuerySpec> = fc.record({
@@ -664,7 +580,7 @@ describe('fuzz: the API never answers 5xx and always answers the envelope', () =
     await property(t, () =>
       fc.assert(
         fc.asyncProperty(specArb, async (q) => {
-          const search = queryString(q);
+          const search = queryStringOf(q);
           const url = search === '' ? TASKS : `${TASKS}?${search}`;
           const ex = await sendJson(CALLERS[q.caller], 'GET', url);
           checkAnswer(ex);
@@ -683,18 +599,7 @@ describe('fuzz: the API never answers 5xx and always answers the envelope', () =
           for (const task of body.data as unknown[]) checkTask(ex, task);
           const limit = limits.length === 1 ? Number(limits[0]) : 10;
           if (Number.isInteger(limit) && limit >= 1 && limit <= 100) expect(ex, (body.data as unknown[]).length <= limit, 'more items than the limit');
-          expect(ex, isAbsoluteUrl(body.links?.self?.href), 'links.self.href is not an absolute URL');
-          const wanted = withoutCursors(pairs);
-          for (const rel of ['self', 'next', 'prev']) {
-            const href = body.links?.[rel]?.href;
-            if (href === undefined) continue;
-            expect(ex, isAbsoluteUrl(href), `links.${rel}.href is not an absolute URL`);
-            const link = new URL(href as string);
-            expect(ex, link.pathname === TASKS, `links.${rel}.href is not the list endpoint`);
-            const got = withoutCursors(serverPairs(link.search));
-            expect(ex, JSON.stringify(got) === JSON.stringify(wanted), `links.${rel}.href does not carry the request's parameters as the server reads them: ${JSON.stringify(got)} instead of ${JSON.stringify(wanted)}`);
-            if (rel !== 'self') expect(ex, serverPairs(link.search).filter(([k]) => k === 'next' || k === 'prev').length === 1, `links.${rel}.href does not carry exactly one cursor`);
-          }
+          checkListLinks(ex, body.links, TASKS, pairs);
         }),
         runs(4),
       ),
@@ -709,7 +614,7 @@ describe('fuzz: the API never answers 5xx and always answers the envelope', () =
     | { readonly kind: 'missing'; readonly id: string }
     | { readonly kind: 'other-tenant'; readonly i: number }
     | { readonly kind: 'other-user'; readonly i: number }
-    | { readonly kind: 'variant'; readonly i: number; readonly how: 'upper' | 'prefix' | 'suffix' | 'space' | 'slash' | 'encoded' };
+    | { readonly kind: 'variant'; readonly i: number; readonly how: IdVariant };
 
   const PATH_PIECES = ['%2F', '%2f', '..', '.', '%', '%zz', '%00', ';', ',', ':', '@', '!', '$', '&', "'", '(', ')', '*', '+', '=', '~', '%20', '%5C', '%E2%80%AE', '%C0%AF', '%ED%A0%80', '/', '//', '?', '?x=1', '#', '%23', '%3F'];
   const idCaseArb: fc.Arbitrary<IdCase> = fc.oneof(
@@ -719,7 +624,7 @@ describe('fuzz: the API never answers 5xx and always answers the envelope', () =
     { weight: 3, arbitrary: fc.stringMatching(/^[0-9a-f]{24}$/).filter((id) => !aliceTasks.includes(id) && !globexTasks.includes(id)).map((id): IdCase => ({ kind: 'missing', id })) },
     { weight: 1, arbitrary: fc.nat(2).map((i): IdCase => ({ kind: 'other-tenant', i })) },
     { weight: 1, arbitrary: fc.nat(14).map((i): IdCase => ({ kind: 'other-user', i })) },
-    { weight: 2, arbitrary: fc.record({ kind: fc.constant('variant' as const), i: fc.nat(14), how: fc.constantFrom('upper' as const, 'prefix' as const, 'suffix' as const, 'space' as const, 'slash' as const, 'encoded' as const) }) },
+    { weight: 2, arbitrary: fc.record({ kind: fc.constant('variant' as const), i: fc.nat(14), how: fc.constantFrom(...ID_VARIANTS) }) },
   );
 
   function idPath(c: IdCase): string {
@@ -734,23 +639,8 @@ describe('fuzz: the API never answers 5xx and always answers the envelope', () =
         return globexTasks[c.i]!;
       case 'other-user':
         return aliceTasks[c.i]!;
-      case 'variant': {
-        const id = aliceTasks[c.i]!;
-        switch (c.how) {
-          case 'upper':
-            return id.toUpperCase();
-          case 'prefix':
-            return `0${id}`;
-          case 'suffix':
-            return `${id}0`;
-          case 'space':
-            return `${id}%20`;
-          case 'slash':
-            return `${id}/`;
-          case 'encoded':
-            return [...id].map((ch) => `%${ch.charCodeAt(0).toString(16)}`).join('');
-        }
-      }
+      case 'variant':
+        return idVariant(aliceTasks[c.i]!, c.how);
     }
   }
 
