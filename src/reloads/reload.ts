@@ -3,7 +3,7 @@
  * (type `external`, POST /api/v1/reloads). Statuses as Qlik's Reloads API has them; QUEUED,
  * RELOADING and CANCELING are active, the others final.
  */
-import { randomBytes } from 'node:crypto';
+import { randomHex } from '../tasks/ids.js';
 
 export const RELOAD_STATUSES = ['QUEUED', 'RELOADING', 'CANCELING', 'SUCCEEDED', 'FAILED', 'CANCELED', 'EXCEEDED_LIMIT'] as const;
 export type ReloadStatus = (typeof RELOAD_STATUSES)[number];
@@ -48,19 +48,6 @@ export function boundedLog(text: string): string {
 
 let lastMs = 0;
 let counter = 0;
-/** Random bytes drawn in bulk: one call to the system's generator per thousand ids, not per id. */
-let pool = Buffer.alloc(0);
-let poolAt = 0;
-
-function random3(): string {
-  if (poolAt + 3 > pool.length) {
-    pool = randomBytes(3072);
-    poolAt = 0;
-  }
-  poolAt += 3;
-  return pool.toString('hex', poolAt - 3, poolAt);
-}
-
 /**
  * Reload ids: 24 hex like Qlik's. The first 12 are the creation millisecond and the next 6 a counter
  * within it, so ids of one process increase strictly: id order is creation order, which the queue
@@ -70,7 +57,7 @@ export function newReloadId(nowMs: number): string {
   const ms = Math.max(Math.floor(nowMs), lastMs);
   counter = ms === lastMs ? counter + 1 : 0;
   lastMs = ms;
-  return ms.toString(16).padStart(12, '0').slice(-12) + counter.toString(16).padStart(6, '0').slice(-6) + random3();
+  return ms.toString(16).padStart(12, '0').slice(-12) + counter.toString(16).padStart(6, '0').slice(-6) + randomHex(3);
 }
 
 /** The smallest id of a reload created at `ms`: every id below it was created earlier. */

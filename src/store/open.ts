@@ -7,7 +7,7 @@ import type { Store } from './store.js';
 
 export const SQLITE_FILE = 'reload-tasks.db';
 
-export async function openStore(config: Pick<Config, 'databaseUrl' | 'databasePoolSize' | 'dataDir'> & Partial<Pick<Config, 'databasePreparedStatements'>> & Partial<Pick<Config, 'sqliteCacheMb'>>): Promise<Store> {
+export async function openStore(config: Pick<Config, 'databaseUrl' | 'databasePoolSize' | 'dataDir'> & Partial<Pick<Config, 'databasePreparedStatements' | 'sqliteCacheMb'>>): Promise<Store> {
   if (config.databaseUrl) return PostgresStore.open({ url: config.databaseUrl, poolSize: config.databasePoolSize, preparedStatements: config.databasePreparedStatements ?? true });
   return SqliteStore.open({ path: join(config.dataDir, SQLITE_FILE), ...(config.sqliteCacheMb !== undefined && { cacheMb: config.sqliteCacheMb }) });
 }

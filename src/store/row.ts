@@ -64,31 +64,9 @@ export function toRow(task: Task, booleans: 'integer' | 'boolean'): TaskRow {
 
 const num = (v: number | string | null): number | null => (v === null ? null : Number(v));
 
+/** A task from a named row (PostgreSQL's, and SQLite's less-travelled reads). */
 export function fromRow(r: TaskRow): Task {
-  return {
-    id: r.id,
-    tenantId: r.tenant_id,
-    userId: r.user_id,
-    appId: r.app_id,
-    partial: Boolean(r.partial),
-    autoReload: Boolean(r.auto_reload),
-    autoReloadPartial: Boolean(r.auto_reload_partial),
-    timeZone: r.time_zone,
-    recurrence: r.recurrence === null ? null : (JSON.parse(r.recurrence) as string[]),
-    startDateTime: r.start_date_time,
-    endDateTime: r.end_date_time,
-    state: r.state as TaskState,
-    disabledCode: r.disabled_code as DisabledCode | null,
-    log: r.log,
-    migrated: Boolean(r.migrated),
-    lastExecutionTime: num(r.last_execution_time),
-    nextExecutionTime: num(r.next_execution_time),
-    consecutiveFailures: Number(r.consecutive_failures),
-    missedCount: Number(r.missed_count),
-    createdAt: Number(r.created_at),
-    updatedAt: Number(r.updated_at),
-    version: Number(r.version),
-  };
+  return fromValues(TASK_FIELDS.map((f) => r[f]));
 }
 
 /**

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import { loadMigrations } from '../migrations.js';
-import { fromRow, toRow, type TaskRow } from '../row.js';
+import { fromRow, TASK_FIELDS, toRow, type TaskRow } from '../row.js';
 import { reloadFromRow, reloadToValues, type ReloadRow } from '../reload-row.js';
 import {
   SchemaTooNewError,
@@ -280,7 +280,7 @@ export class PostgresStore implements Store {
 
 function taskParams(task: Task): unknown[] {
   const row = toRow(task, 'boolean');
-  return sql.TASK_FIELDS.map((f) => row[f]);
+  return TASK_FIELDS.map((f) => row[f]);
 }
 
 async function migrate(pool: pg.Pool): Promise<void> {

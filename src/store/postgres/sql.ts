@@ -5,8 +5,6 @@
  */
 import { RELOAD_COLUMNS, type ReloadRow } from '../reload-row.js';
 import { TASK_FIELDS } from '../row.js';
-
-export { TASK_FIELDS };
 import type { ReloadListQuery, TaskListQuery } from '../store.js';
 
 const TASK_COLUMNS = TASK_FIELDS.join(', ');
