@@ -249,8 +249,10 @@ let goodHost = '';
  * A Host that makes parseable links: host[:port] with a port up to 65535, and one that a URL parser
  * takes (not `a.0`, which reads as a malformed IPv4 address).
  */
-function validHost(host: string): boolean {
+function validHost(host: string | undefined): boolean {
   if (host === goodHost) return true;
+  // An HTTP/1.0 request may come without a Host: RegExp.exec would read undefined as 'undefined'.
+  if (typeof host !== 'string') return false;
   const m = HOST.exec(host);
   if (!m || (m[1] !== undefined && Number(m[1]) > 65535) || !URL.canParse(`http://${host}/`)) return false;
   goodHost = host;

@@ -111,4 +111,12 @@ describe('slow and large clients', { timeout: 60_000 }, () => {
     assert.match(r.answer, /^HTTP\/1\.1 413/);
     assert.match(r.answer, /"code":"HTTP-413"/);
   });
+
+  it('an HTTP/1.0 request without a Host header is a 400 envelope, not links to http://undefined', async () => {
+    const r = await raw((s) => s.write(`GET /api/v1/reload-tasks HTTP/1.0\r\nAuthorization: Bearer ${token}\r\n\r\n`));
+    assert.match(r.answer, /^HTTP\/1\.[01] 400/);
+    assert.match(r.answer, /"code":"HTTP-400"/);
+    assert.match(r.answer, /the Host header is not a valid host\[:port\]/);
+    assert.doesNotMatch(r.answer, /undefined/);
+  });
 });
