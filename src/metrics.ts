@@ -5,6 +5,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { FinishedReload } from './scheduler/dispatcher.js';
+import type { CheckpointStatus } from './store/sqlite/checkpointer.js';
 import type { FiredOccurrence, Store } from './store/store.js';
 
 export class Metrics {
@@ -61,8 +62,36 @@ export class Metrics {
     registers: [this.registry],
   });
 
-  constructor(sources: { readonly queueDepth: () => Promise<number>; readonly oldestQueuedAge: () => Promise<number>; readonly running: () => number }) {
+  constructor(sources: {
+    readonly queueDepth: () => Promise<number>;
+    readonly oldestQueuedAge: () => Promise<number>;
+    readonly running: () => number;
+    /** SQLite only: what the write-ahead log's checkpoints have done. */
+    readonly checkpoints?: () => CheckpointStatus;
+  }) {
     collectDefaultMetrics({ register: this.registry, prefix: 'reload_tasks_' });
+    const checkpoints = sources.checkpoints;
+    if (checkpoints) {
+      new Gauge({
+        name: 'reload_tasks_sqlite_wal_pending_frames',
+        help: 'SQLite: frames of the write-ahead log not yet copied into the database file after the last checkpoint.',
+        registers: [this.registry],
+        collect() {
+          this.set(checkpoints().pendingFrames);
+        },
+      });
+      let counted = 0;
+      new Counter({
+        name: 'reload_tasks_sqlite_checkpoint_failures_total',
+        help: 'SQLite: checkpoints of the write-ahead log that failed (the log grows while they fail).',
+        registers: [this.registry],
+        collect() {
+          const failures = checkpoints().failures;
+          if (failures > counted) this.inc(failures - counted);
+          counted = failures;
+        },
+      });
+    }
     new Gauge({
       name: 'reload_tasks_reload_queue_depth',
       help: 'Reloads waiting for a free slot (all instances).',

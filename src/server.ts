@@ -17,6 +17,7 @@ import { Metrics } from './metrics.js';
 import { createExecutor } from './reloads/executors/index.js';
 import { Scheduler } from './scheduler/scheduler.js';
 import { openStore } from './store/open.js';
+import { SqliteStore } from './store/sqlite/sqlite-store.js';
 import type { Store } from './store/store.js';
 
 export interface Running {
@@ -37,8 +38,14 @@ const CLOCK_SYNC_MS = 60_000;
 export async function startServer(config: Config, baseClock: Clock = systemClock): Promise<Running> {
   const log = pino({ level: config.logLevel, redact: REDACT });
   let schedulerRef: Scheduler | undefined;
-  const opened = await openStore(config);
+  const opened = await openStore(config, {
+    onCheckpoint: (e) =>
+      e.kind === 'failed'
+        ? log.warn({ err: e.error, consecutive: e.consecutive }, 'SQLite checkpoint failed: the write-ahead log grows until one succeeds')
+        : log.info({ failures: e.failures }, 'SQLite checkpoints succeed again'),
+  });
   const metrics = new Metrics({
+    ...(opened instanceof SqliteStore && { checkpoints: () => opened.checkpointer.status() }),
     queueDepth: () => opened.queuedCount(),
     oldestQueuedAge: async () => {
       const t = await opened.oldestQueuedTime();

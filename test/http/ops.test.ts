@@ -10,6 +10,7 @@ import { createVerifier } from '../../src/auth/verifier.js';
 import { loadOrCreateLocalKey } from '../../src/auth/local-key.js';
 import { buildApp } from '../../src/http/app.js';
 import { Metrics } from '../../src/metrics.js';
+import type { CheckpointStatus } from '../../src/store/sqlite/checkpointer.js';
 import { SimulatedExecutor } from '../../src/reloads/executors/simulated.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { StoreUnavailableError, type Store } from '../../src/store/store.js';
@@ -99,7 +100,25 @@ describe('metrics', () => {
     assert.match(text, /reload_tasks_http_request_duration_seconds_count\{method="GET",route="\/api\/v1\/reload-tasks\/:taskId",status_code="401"\} 1/);
     assert.match(text, /reload_tasks_store_operation_duration_seconds_count\{operation="fireDue"\} [1-9]/);
     assert.match(text, /reload_tasks_process_resident_memory_bytes/);
+    // Not on SQLite's list unless the store is SQLite (the server passes its checkpointer's status).
+    assert.doesNotMatch(text, /reload_tasks_sqlite_/);
     await scheduler.stop();
     await app.close();
+  });
+
+  it("SQLite: the log's frames not yet checkpointed, and checkpoint failures as a counter", async () => {
+    let status: CheckpointStatus = { failures: 0, consecutiveFailures: 0, lastError: undefined, logFrames: 120, pendingFrames: 80 };
+    const metrics = new Metrics({ queueDepth: async () => 0, oldestQueuedAge: async () => 0, running: () => 0, checkpoints: () => status });
+    const scrape = async (): Promise<string> => (await metrics.registry.metrics()) as string;
+    let text = await scrape();
+    assert.match(text, /^reload_tasks_sqlite_wal_pending_frames 80$/m);
+    assert.match(text, /^reload_tasks_sqlite_checkpoint_failures_total 0$/m);
+    status = { ...status, failures: 3, consecutiveFailures: 3, lastError: 'disk I/O error', pendingFrames: 95 };
+    text = await scrape();
+    assert.match(text, /^reload_tasks_sqlite_wal_pending_frames 95$/m);
+    assert.match(text, /^reload_tasks_sqlite_checkpoint_failures_total 3$/m);
+    // Scraped again with nothing new: a counter does not count the same failures twice.
+    text = await scrape();
+    assert.match(text, /^reload_tasks_sqlite_checkpoint_failures_total 3$/m);
   });
 });

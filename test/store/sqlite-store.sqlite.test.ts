@@ -1,12 +1,13 @@
 // The SQLite store against real database files: migrations and their ledger, the task rows,
 // keyset pages, optimistic concurrency, and database errors mapped by their codes.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { loadMigrations } from '../../src/store/migrations.js';
+import { Checkpointer, type CheckpointEvent } from '../../src/store/sqlite/checkpointer.js';
 import * as schedulerSql from '../../src/store/sqlite/scheduler-sql.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { SchemaTooNewError, StoreUnavailableError } from '../../src/store/store.js';
@@ -133,6 +134,7 @@ describe('checkpoints', () => {
     assert.ok(result.log > 0, 'the log held frames');
     assert.equal(result.checkpointed, result.log, 'every frame was copied');
     assert.equal(result.busy, 0);
+    assert.deepEqual(store.checkpointer.status(), { failures: 0, consecutiveFailures: 0, lastError: undefined, logFrames: result.log, pendingFrames: 0 });
     await store.close();
     // Closed: the worker is gone (no result), and the data is there for the next opening.
     assert.equal(await store.checkpointer.checkpoint(), undefined);
@@ -142,7 +144,8 @@ describe('checkpoints', () => {
   });
 
   it('goes on writing while the worker copies, and falls back to the main thread when the worker dies', async () => {
-    const store = SqliteStore.open({ path: join(dir, 'cp2.db') });
+    const events: CheckpointEvent[] = [];
+    const store = SqliteStore.open({ path: join(dir, 'cp2.db'), onCheckpoint: (e) => events.push(e) });
     const pending = store.checkpointer.checkpoint();
     for (let i = 0; i < 20; i++) await store.insertTask(task());
     assert.ok(await pending);
@@ -151,7 +154,64 @@ describe('checkpoints', () => {
     assert.equal(await store.checkpointer.checkpoint(), undefined);
     await store.insertTask(task());
     assert.equal((await store.listTasks({ tenantId: 'acme', limit: 100 })).length, 21);
+    // The worker's end was reported, and the main thread's checkpoint that followed as the recovery.
+    assert.equal(events.length, 2, JSON.stringify(events));
+    assert.equal(events[0]!.kind, 'failed');
+    assert.match((events[0] as { error: string }).error, /checkpoint worker exited.*main thread from now on/);
+    assert.deepEqual(events[1], { kind: 'recovered', failures: 1 });
+    assert.equal(store.checkpointer.status().failures, 1);
+    assert.equal(store.checkpointer.status().consecutiveFailures, 0);
     await store.close();
+  });
+
+  it('counts a worker that cannot open the database as a failure, and checkpoints on the main thread', async () => {
+    const path = join(dir, 'cp3.db');
+    await SqliteStore.open({ path }).close();
+    // The worker cannot open the log where a directory stands in its way.
+    mkdirSync(`${path}-wal`);
+    const events: CheckpointEvent[] = [];
+    let inline = 0;
+    const checkpointer = new Checkpointer(path, 3_600_000, () => ({ busy: 0, log: 10 + inline++, checkpointed: 4 }), (e) => events.push(e));
+    try {
+      assert.equal(await checkpointer.checkpoint(), undefined);
+      assert.equal(events[0]!.kind, 'failed');
+      assert.match((events[0] as { error: string }).error, /checkpoint worker failed: SQLITE_CANTOPEN/);
+      assert.equal(checkpointer.status().consecutiveFailures, 1);
+      // The next checkpoint runs on the main thread (the fallback), and its success is the recovery.
+      assert.equal(await checkpointer.checkpoint(), undefined);
+      assert.equal(inline, 1);
+      assert.deepEqual(events[1], { kind: 'recovered', failures: 1 });
+      assert.deepEqual(checkpointer.status(), { failures: 1, consecutiveFailures: 0, lastError: events[0]!.kind === 'failed' ? events[0]!.error : '', logFrames: 10, pendingFrames: 6 });
+    } finally {
+      await checkpointer.close();
+      rmSync(`${path}-wal`, { recursive: true });
+    }
+  });
+
+  it('while checkpoints keep failing, reports the first failure, then one in 60, then the recovery', async () => {
+    let failing = true;
+    const events: CheckpointEvent[] = [];
+    const checkpointer = new Checkpointer(
+      ':memory:',
+      3_600_000,
+      () => {
+        if (failing) throw new Error('disk I/O error');
+        return { busy: 0, log: 3, checkpointed: 3 };
+      },
+      (e) => events.push(e),
+    );
+    for (let i = 0; i < 125; i++) await checkpointer.checkpoint();
+    assert.deepEqual(
+      events.map((e) => (e.kind === 'failed' ? e.consecutive : -1)),
+      [1, 60, 120],
+    );
+    assert.equal(checkpointer.status().lastError, 'disk I/O error');
+    assert.equal(checkpointer.status().consecutiveFailures, 125);
+    failing = false;
+    await checkpointer.checkpoint();
+    assert.deepEqual(events.at(-1), { kind: 'recovered', failures: 125 });
+    assert.deepEqual(checkpointer.status(), { failures: 125, consecutiveFailures: 0, lastError: 'disk I/O error', logFrames: 3, pendingFrames: 0 });
+    await checkpointer.close();
   });
 
   it('an in-memory database checkpoints on the main thread', async () => {

@@ -8,6 +8,12 @@
  * readers: the writer goes on appending to the log while older frames are copied, and what cannot
  * be copied now is copied next time. The worker starts at the first tick (short-lived stores, as
  * in tests, never start one); if it cannot start or dies, checkpoints go back to the main thread.
+ *
+ * A checkpoint that fails (another process holding the database locked, a failing disk) is tried
+ * again a second later, but while they fail the log only grows: failures are counted and reported
+ * (`onEvent`: the first of a run, then one a minute, and the recovery), and `status()` tells how
+ * many of the log's frames are not in the database file yet, which also grows while a long-lived
+ * reader keeps a checkpoint from copying them (docs/operations.md: what to watch).
  */
 import { once } from 'node:events';
 import { createRequire } from 'node:module';
@@ -44,6 +50,24 @@ parentPort.on('message', (m) => {
 });
 `;
 
+/** What the checkpoints have done so far. */
+export interface CheckpointStatus {
+  /** Checkpoints that failed since the store opened, and how many in a row up to now. */
+  readonly failures: number;
+  readonly consecutiveFailures: number;
+  readonly lastError: string | undefined;
+  /** After the last checkpoint that ran: frames in the log, and of those, not yet in the database file. */
+  readonly logFrames: number;
+  readonly pendingFrames: number;
+}
+
+export type CheckpointEvent =
+  | { readonly kind: 'failed'; readonly error: string; readonly consecutive: number }
+  | { readonly kind: 'recovered'; readonly failures: number };
+
+/** While checkpoints keep failing, one report per this many failures (one a minute at one a second). */
+const REPORT_EVERY = 60;
+
 export class Checkpointer {
   private worker: Worker | undefined;
   /** The worker could not start or died: checkpoint on the main thread from now on. */
@@ -51,15 +75,18 @@ export class Checkpointer {
   private waiting: Array<(r: CheckpointResult | undefined) => void> = [];
   private readonly timer: NodeJS.Timeout;
   private closed = false;
+  private current: CheckpointStatus = { failures: 0, consecutiveFailures: 0, lastError: undefined, logFrames: 0, pendingFrames: 0 };
 
   /**
    * @param path the database file (a worker is used only for a file, not ':memory:')
-   * @param inline a checkpoint on the main thread's connection (the fallback)
+   * @param inline a checkpoint on the main thread's connection (the fallback); throws when it fails
+   * @param onEvent told when checkpoints start failing (and every REPORT_EVERY failures after) and when they recover
    */
   constructor(
     private readonly path: string,
     everyMs: number,
-    private readonly inline: () => void,
+    private readonly inline: () => CheckpointResult,
+    private readonly onEvent: (event: CheckpointEvent) => void = () => {},
   ) {
     this.inlineOnly = path === ':memory:' || path === '';
     this.timer = setInterval(() => void this.checkpoint(), everyMs);
@@ -74,7 +101,11 @@ export class Checkpointer {
   checkpoint(): Promise<CheckpointResult | undefined> {
     if (this.closed) return Promise.resolve(undefined);
     if (this.inlineOnly || !this.start()) {
-      this.inline();
+      try {
+        this.record(this.inline());
+      } catch (e) {
+        this.record(undefined, e instanceof Error ? e.message : String(e));
+      }
       return Promise.resolve(undefined);
     }
     return new Promise((resolve) => {
@@ -85,6 +116,10 @@ export class Checkpointer {
         this.worker!.postMessage('checkpoint');
       }
     });
+  }
+
+  status(): CheckpointStatus {
+    return this.current;
   }
 
   /** Stops the timer and the worker (after a checkpoint in progress ends). */
@@ -111,9 +146,13 @@ export class Checkpointer {
         workerData: { path: this.path, driver: createRequire(import.meta.url).resolve('better-sqlite3') },
       });
       worker.unref();
-      worker.on('message', (m: { result?: CheckpointResult; error?: string }) => this.settle(m.result));
-      worker.on('error', () => this.fail(worker));
-      worker.on('exit', () => this.fail(worker));
+      worker.on('message', (m: { result?: CheckpointResult; error?: string }) => {
+        this.record(m.result, m.error);
+        this.settle(m.result);
+      });
+      // An error thrown in the worker arrives cloned: a SqliteError keeps its code, not always its message.
+      worker.on('error', (e: Error & { code?: string }) => this.fail(worker, `the checkpoint worker failed: ${e.message ?? e.code ?? String(e)}`));
+      worker.on('exit', (code) => this.fail(worker, `the checkpoint worker exited (code ${code})`));
       this.worker = worker;
       return true;
     } catch {
@@ -122,11 +161,28 @@ export class Checkpointer {
     }
   }
 
-  private fail(worker: Worker): void {
-    if (this.worker !== worker) return; // closed on purpose
+  private fail(worker: Worker, error: string): void {
+    if (this.worker !== worker) return; // closed on purpose, or already reported
     this.worker = undefined;
     this.inlineOnly = true;
+    // Reported as a failure, although the next checkpoints run on the main thread: an operator
+    // should know that the copy now stops the event loop.
+    this.record(undefined, `${error}; checkpoints run on the main thread from now on`);
     this.settle(undefined);
+  }
+
+  private record(result: CheckpointResult | undefined, error?: string): void {
+    const before = this.current;
+    if (error === undefined && result) {
+      // -1 frames: the database is not in WAL mode (nothing to copy).
+      this.current = { ...before, consecutiveFailures: 0, logFrames: Math.max(0, result.log), pendingFrames: Math.max(0, result.log - result.checkpointed) };
+      if (before.consecutiveFailures > 0) this.onEvent({ kind: 'recovered', failures: before.consecutiveFailures });
+      return;
+    }
+    if (error === undefined) return;
+    const consecutive = before.consecutiveFailures + 1;
+    this.current = { ...before, failures: before.failures + 1, consecutiveFailures: consecutive, lastError: error };
+    if (consecutive === 1 || consecutive % REPORT_EVERY === 0) this.onEvent({ kind: 'failed', error, consecutive });
   }
 
   private settle(result: CheckpointResult | undefined): void {

@@ -25,7 +25,7 @@ import {
 } from '../store.js';
 import type { Reload, ReloadStatus } from '../../reloads/reload.js';
 import type { Task } from '../../tasks/task.js';
-import { Checkpointer } from './checkpointer.js';
+import { Checkpointer, type CheckpointEvent, type CheckpointResult } from './checkpointer.js';
 import * as reloads from './reloads.js';
 import * as scheduling from './scheduling.js';
 import * as sql from './task-sql.js';
@@ -48,6 +48,8 @@ export interface SqliteStoreOptions {
    * to the log in the middle of the transaction and reads them back (docs/benchmarks-scheduler.md).
    */
   readonly cacheMb?: number;
+  /** Told when checkpoints start failing and when they recover (the service logs it). */
+  readonly onCheckpoint?: (event: CheckpointEvent) => void;
 }
 
 export class SqliteStore implements Store {
@@ -61,24 +63,21 @@ export class SqliteStore implements Store {
   /** Copies the log back into the database file, off the commit path and off the main thread. */
   readonly checkpointer: Checkpointer;
 
-  private constructor(db: Database.Database, path: string) {
+  private constructor(db: Database.Database, path: string, onCheckpoint?: (event: CheckpointEvent) => void) {
     this.db = db;
     this.ctx = { db, stmt: (text) => this.stmt(text), rawStmt: (text) => this.rawStmt(text) };
-    this.checkpointer = new Checkpointer(path, CHECKPOINT_EVERY_MS, () => this.checkpoint());
+    this.checkpointer = new Checkpointer(path, CHECKPOINT_EVERY_MS, () => this.checkpoint(), onCheckpoint);
   }
 
   /**
    * Copies the write-ahead log back into the database file on this connection, between
    * transactions rather than inside one (PASSIVE: never waits for readers; what it cannot copy now
-   * it copies next time). The checkpointer's fallback when its worker is not there.
+   * it copies next time). The checkpointer's fallback when its worker is not there; it throws when
+   * the checkpoint fails (busy, failing disk), and the checkpointer counts and reports that.
    */
-  checkpoint(): void {
-    if (!this.db.open) return;
-    try {
-      this.db.pragma('wal_checkpoint(PASSIVE)');
-    } catch {
-      // Busy or failing disk: the next checkpoint tries again, and writes report their own errors.
-    }
+  checkpoint(): CheckpointResult {
+    if (!this.db.open) return { busy: 0, log: 0, checkpointed: 0 };
+    return (this.db.pragma('wal_checkpoint(PASSIVE)') as CheckpointResult[])[0]!;
   }
 
   /** Opens (creating if needed) the database file and applies pending migrations. */
@@ -99,7 +98,7 @@ export class SqliteStore implements Store {
       db.close();
       throw e;
     }
-    return new SqliteStore(db, options.path);
+    return new SqliteStore(db, options.path, options.onCheckpoint);
   }
 
   async insertTask(task: Task): Promise<void> {
