@@ -118,6 +118,20 @@ export class Metrics {
     });
   }
 
+  /** The histogram's series per method, route pattern and status, looked up once each. */
+  private readonly httpSeries = new Map<string, { observe(value: number): void }>();
+
+  /** One HTTP request's duration (by route pattern, not URL, so that ids do not make a series per task). */
+  observeHttp(method: string, route: string, statusCode: number, seconds: number): void {
+    const key = `${method} ${statusCode} ${route}`;
+    let series = this.httpSeries.get(key);
+    if (series === undefined) {
+      series = this.httpDuration.labels({ method, route, status_code: statusCode });
+      this.httpSeries.set(key, series);
+    }
+    series.observe(seconds);
+  }
+
   /** Scheduler events: what was recorded, and how late. */
   recorded(occurrences: readonly FiredOccurrence[], at: number): void {
     for (const o of occurrences) {

@@ -128,8 +128,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       { method: request.method, url: request.url, statusCode: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
       'request',
     );
-    // By route pattern, not URL, so that ids do not make a label per task.
-    metrics?.httpDuration.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status_code: reply.statusCode }, reply.elapsedTime / 1000);
+    metrics?.observeHttp(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
   });
   await app.register(opsRoutes, {
     store: deps.store,

@@ -16,9 +16,14 @@ type LogCall = (...args: unknown[]) => void;
 type Parent = FastifyBaseLogger & { isLevelEnabled?(level: string): boolean };
 
 export class BoundLogger {
+  /**
+   * @param bindings this logger's keys; `inner` a child's own, merged over them only when a line is
+   *        written (a request makes two bound loggers, Fastify's and the API's, and most write nothing)
+   */
   constructor(
     private readonly parent: Parent,
     private readonly bindings: Bindings,
+    private readonly inner?: Bindings,
   ) {}
 
   get level(): string {
@@ -29,13 +34,26 @@ export class BoundLogger {
     throw new Error('a request logger has its service logger level; use child(bindings, { level }) for another');
   }
 
-  fatal: LogCall = (...args) => this.write('fatal', args);
-  error: LogCall = (...args) => this.write('error', args);
-  warn: LogCall = (...args) => this.write('warn', args);
-  info: LogCall = (...args) => this.write('info', args);
-  debug: LogCall = (...args) => this.write('debug', args);
-  trace: LogCall = (...args) => this.write('trace', args);
-  silent: LogCall = () => {};
+  // Methods on the prototype, not a closure per method per logger: loggers are made per request.
+  fatal(...args: unknown[]): void {
+    this.write('fatal', args);
+  }
+  error(...args: unknown[]): void {
+    this.write('error', args);
+  }
+  warn(...args: unknown[]): void {
+    this.write('warn', args);
+  }
+  info(...args: unknown[]): void {
+    this.write('info', args);
+  }
+  debug(...args: unknown[]): void {
+    this.write('debug', args);
+  }
+  trace(...args: unknown[]): void {
+    this.write('trace', args);
+  }
+  silent(): void {}
 
   isLevelEnabled(level: string): boolean {
     return this.parent.isLevelEnabled?.(level) ?? true;
@@ -43,8 +61,13 @@ export class BoundLogger {
 
   /** More bindings: another bound logger; with options (a level, serializers), a real pino child. */
   child(bindings: Bindings, options?: ChildLoggerOptions): FastifyBaseLogger {
-    if (options !== undefined && Object.keys(options).length > 0) return this.parent.child({ ...this.bindings, ...bindings }, options);
-    return new BoundLogger(this.parent, { ...this.bindings, ...bindings }) as unknown as FastifyBaseLogger;
+    if (options !== undefined && Object.keys(options).length > 0) return this.parent.child({ ...this.all(), ...bindings }, options);
+    // One level of laziness: a child of a child merges its parent's two sets now.
+    return new BoundLogger(this.parent, this.inner === undefined ? this.bindings : this.all(), bindings) as unknown as FastifyBaseLogger;
+  }
+
+  private all(): Bindings {
+    return this.inner === undefined ? this.bindings : { ...this.bindings, ...this.inner };
   }
 
   private write(level: Level, args: unknown[]): void {
@@ -53,11 +76,11 @@ export class BoundLogger {
     const log = this.parent[level] as unknown as LogCall;
     // pino's forms: (object, msg?, ...args), (error, msg?, ...args) and (msg, ...args).
     if (first instanceof Error) {
-      log.call(this.parent, { ...this.bindings, err: first }, ...(rest.length > 0 ? rest : [first.message]));
+      log.call(this.parent, { ...this.all(), err: first }, ...(rest.length > 0 ? rest : [first.message]));
     } else if (typeof first === 'object' && first !== null) {
-      log.call(this.parent, { ...this.bindings, ...first }, ...rest);
+      log.call(this.parent, { ...this.all(), ...first }, ...rest);
     } else {
-      log.call(this.parent, { ...this.bindings }, ...args);
+      log.call(this.parent, { ...this.all() }, ...args);
     }
   }
 }

@@ -161,4 +161,14 @@ describe('BoundLogger', () => {
     assert.deepEqual([two!.traceId, two!.userId, two!.msg, two!.level], ['t1', 'u', 'two', 20]);
     assert.deepEqual([three!.traceId, three!.msg], ['t2', 'three']);
   });
+
+  it("a child's child keeps every binding, the nearer one winning", () => {
+    const { c, log } = make('info');
+    const grandchild = log.child({ tenantId: 'acme', userId: 'a' }).child({ userId: 'b', op: 'x' });
+    grandchild.info('four');
+    grandchild.child({ op: 'y' }, { level: 'info' }).info('five');
+    const [four, five] = c.lines();
+    assert.deepEqual([four!.traceId, four!.tenantId, four!.userId, four!.op], ['t1', 'acme', 'b', 'x']);
+    assert.deepEqual([five!.traceId, five!.tenantId, five!.userId, five!.op], ['t1', 'acme', 'b', 'y']);
+  });
 });
