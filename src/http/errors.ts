@@ -15,6 +15,7 @@ export const ERRORS = {
   'HTTP-413': { status: 413, title: 'Payload too large.' },
   'HTTP-415': { status: 415, title: 'Unsupported media type.' },
   'HTTP-429': { status: 429, title: 'API rate limit reached.' },
+  'RELOADS-429': { status: 429, title: 'A reload of this app is already pending.' },
   'HTTP-500': { status: 500, title: 'Internal server error.' },
   'HTTP-503': { status: 503, title: 'Service unavailable.' },
 } as const satisfies Record<string, { status: number; title: string }>;

@@ -197,7 +197,10 @@ export async function reloadsRoutes(app: FastifyInstance, o: ReloadsRoutesOption
       };
       // The link first: a request it refuses (a Host header that is not host[:port]) queues nothing.
       const self = selfHref(request, reload.id);
-      await store.insertReload(reload);
+      // As Qlik's Reloads API: while a reload of the app waits in the queue, another is refused
+      // (that one reloads the app when it starts); once it runs, a new one may queue behind it.
+      const pending = await store.insertReloadUnlessPending(reload);
+      if (pending) throw new ApiError('RELOADS-429', `appId: a reload of app '${reload.appId}' is already queued (reload ${pending.id}); it reloads the app when it starts`);
       o.onQueued();
       return reply.code(201).header('location', self).send(reloadToJson(reload, self, true));
     },

@@ -85,6 +85,13 @@ export interface ReloadListQuery {
 
 export interface ReloadStore {
   insertReload(reload: Reload): Promise<void>;
+  /**
+   * Inserts a reload asked for through the API unless a reload of the same app in the same tenant
+   * is already QUEUED (Qlik's POST /reloads answers 429 then): returns that pending reload, and
+   * inserts nothing; undefined when `reload` was inserted. The check and the insert are atomic,
+   * also across instances.
+   */
+  insertReloadUnlessPending(reload: Reload): Promise<Reload | undefined>;
   getReload(tenantId: string, id: string): Promise<Reload | undefined>;
   listReloads(query: ReloadListQuery): Promise<Reload[]>;
   anyReload(query: Omit<ReloadListQuery, 'limit'>): Promise<boolean>;

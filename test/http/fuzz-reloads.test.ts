@@ -263,7 +263,8 @@ before(async () => {
   }
   // Manual reloads, then a scheduler pass: four occurrences are due for each task (three missed,
   // one fired), and every queued reload runs (a few fail).
-  for (let i = 0; i < 6; i++) await seedReload(i % 3 === 2 ? BOB : ALICE, { appId: `app-${'abc'[i % 3]}`, partial: i % 2 === 0 });
+  // (An app with a queued reload takes no other: RELOADS-429. So a second one of each app has an app id of its own.)
+  for (let i = 0; i < 6; i++) await seedReload(i % 3 === 2 ? BOB : ALICE, { appId: `app-${'abc'[i % 3]}${i < 3 ? '' : '2'}`, partial: i % 2 === 0 });
   await seedReload(GINA, { appId: 'app-a' });
   let n = 0;
   const scheduler = new Scheduler(api.store, new SimulatedExecutor({ durationMs: 0, failureRate: 0.5, random: () => (n++ % 3 === 0 ? 0 : 0.9) }), api.clock, quiet, api.config.scheduler, 'fuzz');
@@ -278,7 +279,7 @@ before(async () => {
   api.clock.advance(60_000);
   for (let i = 0; i < 24; i++) {
     api.clock.advance(1000);
-    await seedReload(([ALICE, ALICE, BOB, ROOT, GINA, GINA_ADMIN] as const)[i % 6]!, { appId: `app-${'abc'[i % 3]}`, partial: i % 4 === 0 });
+    await seedReload(([ALICE, ALICE, BOB, ROOT, GINA, GINA_ADMIN] as const)[i % 6]!, { appId: `app-${'abc'[i % 3]}${i < 3 ? '' : `-${i}`}`, partial: i % 4 === 0 });
   }
   await api.store.claimQueued(api.clock.now(), 'fuzz', api.clock.now() + 3_600_000, 'simulated', { global: 6, perTenant: 6, batch: 6 });
   const fresh = reloads.slice(-24);
@@ -518,10 +519,15 @@ describe('fuzz: reloads, events and occurrences never answer 5xx and always answ
         fc.asyncProperty(fc.constantFrom(ALICE, ALICE, BOB, ROOT, GINA), rawArb, async (caller, raw) => {
           const payload = raw.kind === 'body' ? render(raw.body) : raw.payload;
           const contentType = raw.kind === 'body' ? 'application/json' : raw.contentType;
+          // The reload of that app waiting in the queue before this request, if any: a valid body is a 429 then.
+          const sentAppId = raw.kind === 'body' && isRecord(parsed(payload)?.value) ? (parsed(payload)!.value as Record<string, unknown>).appId : undefined;
+          const pending = typeof sentAppId === 'string' && sentAppId !== '' && codePoints(sentAppId) <= 256 && !CONTROL.test(sentAppId) && !hasLoneSurrogate(sentAppId)
+            ? (await api.store.listReloads({ tenantId: caller.tenant, appId: sentAppId, status: 'QUEUED', limit: 100 })).at(-1)
+            : undefined;
           const ex = await send({ method: 'POST', url: RELOADS, headers: { ...(await authOf(caller)), ...(contentType !== null && { 'content-type': contentType }) }, payload });
           checkAnswer(ex);
           const s = ex.res.statusCode;
-          expect(ex, [201, 400, 413, 415].includes(s), 'expected 201, 400, 413 or 415');
+          expect(ex, [201, 400, 413, 415, 429].includes(s), 'expected 201, 400, 413, 415 or 429');
           if (contentType === null || !contentType.startsWith('application/json')) return expect(ex, s === 415 || (s === 400 && payload === ''), 'not JSON: expected 415');
           if (Buffer.byteLength(payload) > 64 * 1024) return expect(ex, s === 413, 'over 64 KiB: expected 413');
           const p = parsed(payload);
@@ -544,6 +550,10 @@ describe('fuzz: reloads, events and occurrences never answer 5xx and always answ
             (b.partial === undefined || typeof b.partial === 'boolean') &&
             (b.weight === undefined || (Number.isInteger(b.weight) && (b.weight as number) >= 1 && (b.weight as number) <= 10)) &&
             validVars;
+          if (valid && pending) {
+            expect(ex, s === 429 && (jsonOf(ex) as { errors: Array<{ code: string }> }).errors[0]?.code === 'RELOADS-429' && detailOf(ex).includes(`(reload ${pending.id})`), `a valid body for an app with reload ${pending.id} queued: expected 429 RELOADS-429 naming it`);
+            return;
+          }
           expect(ex, valid ? s === 201 : s === 400, valid ? 'a valid body: expected 201' : 'an invalid body: expected 400');
           if (s !== 201) return;
           const r = jsonOf(ex);

@@ -36,7 +36,7 @@ describe('POST and GET /api/v1/reloads', () => {
   });
 
   it('403 for another user, 404 for another tenant, 400 for a missing appId', async () => {
-    const r = await reload({ appId: 'app-m' });
+    const r = await reload({ appId: 'app-m2' });
     assert.equal((await api.call('GET', `/api/v1/reloads/${r.id}`, { as: 'bob' })).statusCode, 403);
     assert.equal((await api.call('GET', `/api/v1/reloads/${r.id}`, { as: 'root', admin: true })).statusCode, 200);
     assert.equal((await api.call('GET', `/api/v1/reloads/${r.id}`, { as: ['globex', 'alice'], admin: true })).statusCode, 404);
@@ -61,6 +61,8 @@ describe('POST and GET /api/v1/reloads', () => {
     for (let i = 0; i < 5; i++) {
       api.clock.advance(1000);
       ids.push((await reload({ appId: 'app-list', partial: i % 2 === 0 })).id);
+      // One reload of an app may wait in the queue at a time: the next is queued once this one ends.
+      if (i < 4) assert.equal((await api.call('POST', `/api/v1/reloads/${ids[i]}/actions/cancel`)).statusCode, 204);
     }
     const page = (await api.call('GET', '/api/v1/reloads?appId=app-list&limit=2')).json();
     assert.deepEqual(page.data.map((r: { id: string }) => r.id), [ids[4], ids[3]]);
@@ -70,11 +72,39 @@ describe('POST and GET /api/v1/reloads', () => {
     const partial = (await api.call('GET', '/api/v1/reloads?appId=app-list&partial=true&limit=10')).json();
     assert.equal(partial.data.length, 3);
     const queued = (await api.call('GET', '/api/v1/reloads?appId=app-list&status=QUEUED')).json();
-    assert.equal(queued.data.length, 5);
+    assert.deepEqual(queued.data.map((r: { id: string }) => r.id), [ids[4]]);
+    assert.equal((await api.call('GET', '/api/v1/reloads?appId=app-list&status=CANCELED')).json().data.length, 4);
     assert.equal((await api.call('GET', '/api/v1/reloads?appId=app-list&status=SUCCEEDED')).json().data.length, 0);
     assert.equal(errorOf(await api.call('GET', '/api/v1/reloads?status=DONE')).code, 'HTTP-400');
     assert.match(errorOf(await api.call('GET', '/api/v1/reloads?filter=status%20eq%20%22FAILED%22')).detail, /^filter: SCIM filters are not supported/);
     assert.equal((await api.call('GET', '/api/v1/reloads?appId=app-list', { as: 'bob' })).json().data.length, 0);
+  });
+
+  it('429 while a reload of the app is queued (the one queued reloads it); once it runs, another may queue', async () => {
+    const first = await reload({ appId: 'app-busy' });
+    const refused = await api.call('POST', '/api/v1/reloads', { body: { appId: 'app-busy', partial: true } });
+    assert.equal(refused.statusCode, 429);
+    assert.deepEqual({ ...errorOf(refused), traceId: undefined }, {
+      traceId: undefined,
+      code: 'RELOADS-429',
+      title: 'A reload of this app is already pending.',
+      detail: `appId: a reload of app 'app-busy' is already queued (reload ${first.id}); it reloads the app when it starts`,
+    });
+    // Nothing was queued by the refused request.
+    const listed = (await api.call('GET', '/api/v1/reloads?appId=app-busy', { admin: true })).json();
+    assert.deepEqual(listed.data.map((r: { id: string }) => r.id), [first.id]);
+    // Another user of the tenant is refused too (the app has a pending reload, whoever asked);
+    // another app, and the same app id in another tenant, are not.
+    assert.equal((await api.call('POST', '/api/v1/reloads', { body: { appId: 'app-busy' }, as: 'bob' })).statusCode, 429);
+    await reload({ appId: 'app-free' });
+    await reload({ appId: 'app-busy' }, ['globex', 'alice']);
+    // Once the queued reload has started (a dispatcher claimed it), a new one may queue behind it.
+    const now = api.clock.now();
+    const started = await api.store.claimQueued(now, 'reloads-test', now + 60_000, 'simulated', { global: 1000, perTenant: 1000, batch: 1000 });
+    assert.ok(started.some((r) => r.id === first.id));
+    assert.equal((await api.call('GET', `/api/v1/reloads/${first.id}`)).json().status, 'RELOADING');
+    const next = await reload({ appId: 'app-busy' });
+    assert.equal(next.status, 'QUEUED');
   });
 
   it("400 for a cursor of the tasks list: each list takes only its own cursors", async () => {

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { newReloadId, type Reload } from '../../src/reloads/reload.js';
 import type { Store } from '../../src/store/store.js';
 import { createTask, type Task } from '../../src/tasks/task.js';
 import { createTestStore, TEST_STORE, type TestStore } from '../helpers/store.js';
@@ -150,5 +151,72 @@ describe(`tasks (${TEST_STORE})`, () => {
   it('tells the database time', async () => {
     const t = await store.databaseTime();
     assert.ok(Math.abs(t - Date.now()) < 5000, `database time ${t} is far from ${Date.now()}`);
+  });
+});
+
+describe(`a reload asked for while one of the app is queued (${TEST_STORE})`, () => {
+  let ts: TestStore;
+  before(async () => {
+    ts = await createTestStore(dir);
+  });
+  after(() => ts.drop());
+
+  let at = NOW;
+  function reload(over: Partial<Reload> = {}): Reload {
+    at += 1;
+    return {
+      id: newReloadId(at),
+      tenantId: 'acme',
+      userId: 'alice',
+      appId: 'app-q',
+      partial: false,
+      type: 'external',
+      resourceType: 'api',
+      resourceId: null,
+      scheduledTime: null,
+      status: 'QUEUED',
+      creationTime: at,
+      startTime: null,
+      endTime: null,
+      log: null,
+      errorCode: null,
+      errorMessage: null,
+      executor: null,
+      externalId: null,
+      leaseOwner: null,
+      leaseUntil: null,
+      attempts: 0,
+      ...over,
+    };
+  }
+  const ids = async (appId: string, tenantId = 'acme'): Promise<string[]> =>
+    (await ts.store.listReloads({ tenantId, appId, limit: 100 })).map((r) => r.id).sort();
+
+  it('inserts when none is queued; else answers the oldest queued one, scheduled or not, and inserts nothing', async () => {
+    const s = ts.store;
+    // Running and ended reloads of the app do not count.
+    await s.insertReload(reload({ status: 'RELOADING', startTime: at }));
+    await s.insertReload(reload({ status: 'FAILED', endTime: at }));
+    const first = reload();
+    assert.equal(await s.insertReloadUnlessPending(first), undefined);
+    assert.equal((await s.insertReloadUnlessPending(reload({ partial: true })))?.id, first.id);
+    // A scheduled reload of the app waiting in the queue is pending as well.
+    const scheduled = reload({ appId: 'app-s', type: 'chronos', resourceType: 'reload-tasks', resourceId: 'f'.repeat(24), scheduledTime: at });
+    await s.insertReload(scheduled);
+    assert.equal((await s.insertReloadUnlessPending(reload({ appId: 'app-s' })))?.id, scheduled.id);
+    // Other apps, and the same app in another tenant, are not affected.
+    assert.equal(await s.insertReloadUnlessPending(reload({ appId: 'app-r' })), undefined);
+    assert.equal(await s.insertReloadUnlessPending(reload({ tenantId: 'globex' })), undefined);
+    assert.equal((await ids('app-q')).length, 3);
+    assert.equal((await ids('app-s')).length, 1);
+  });
+
+  it('of many asked for at once, one is queued', async () => {
+    const asked = Array.from({ length: 8 }, () => reload({ appId: 'app-race' }));
+    const answers = await Promise.all(asked.map((r) => ts.store.insertReloadUnlessPending(r)));
+    const inserted = asked.filter((_, i) => answers[i] === undefined);
+    assert.equal(inserted.length, 1);
+    assert.deepEqual(await ids('app-race'), [inserted[0]!.id]);
+    for (const a of answers) if (a) assert.equal(a.id, inserted[0]!.id);
   });
 });

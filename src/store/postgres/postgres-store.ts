@@ -115,6 +115,18 @@ export class PostgresStore implements Store {
     this.notify('reloads');
   }
 
+  async insertReloadUnlessPending(reload: Reload): Promise<Reload | undefined> {
+    const pending = await transaction(this.pool, async (c) => {
+      await query(c, sql.APP_RELOAD_LOCK, [reload.tenantId, reload.appId]);
+      const { rows } = await query<ReloadRow>(c, sql.PENDING_RELOAD_OF_APP, [reload.tenantId, reload.appId]);
+      if (rows[0]) return reloadFromRow(rows[0]);
+      await query(c, sql.INSERT_RELOAD, reloadToValues(reload, 'boolean'));
+      return undefined;
+    });
+    if (!pending) this.notify('reloads');
+    return pending;
+  }
+
   async getReload(tenantId: string, id: string): Promise<Reload | undefined> {
     const { rows } = await query<ReloadRow>(this.pool, sql.GET_RELOAD, [tenantId, id]);
     return rows[0] && reloadFromRow(rows[0]);

@@ -53,6 +53,16 @@ export const RELOAD_FIELDS: ReadonlyArray<keyof ReloadRow> = RELOAD_COLUMNS.spli
 /** Insert a reload. Params: RELOAD_FIELDS in order. */
 export const INSERT_RELOAD = `INSERT INTO reloads (${RELOAD_COLUMNS}) VALUES (${placeholders(RELOAD_FIELDS.length)})`;
 
+/** The oldest QUEUED reload of an app in a tenant. Params: tenant_id, app_id. */
+export const PENDING_RELOAD_OF_APP = `SELECT ${RELOAD_COLUMNS} FROM reloads
+  WHERE tenant_id = $1 AND status = 'QUEUED' AND app_id = $2 ORDER BY id LIMIT 1`;
+
+/**
+ * Serialises "queue a reload of this app unless one is pending" per tenant and app, across
+ * instances, for the rest of the transaction. Params: tenant_id, app_id.
+ */
+export const APP_RELOAD_LOCK = `SELECT pg_advisory_xact_lock(hashtextextended($1 || chr(1) || $2, ${0x6170_7073}))`;
+
 /** One reload of a tenant. Params: tenant_id, id. */
 export const GET_RELOAD = `SELECT ${RELOAD_COLUMNS} FROM reloads WHERE tenant_id = $1 AND id = $2`;
 

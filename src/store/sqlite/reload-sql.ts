@@ -13,6 +13,14 @@ export const INSERT_RELOAD = `INSERT INTO reloads (${RELOAD_COLUMNS}) VALUES (${
 /** One reload of a tenant. Params: tenant_id, id. */
 export const GET_RELOAD = `SELECT ${RELOAD_COLUMNS} FROM reloads WHERE tenant_id = @tenant_id AND id = @id`;
 
+/**
+ * The oldest QUEUED reload of an app in a tenant. Seeks reloads_by_status (tenant_id, status, id),
+ * which holds only the queue's few entries per tenant; `+app_id` keeps SQLite from walking the app's
+ * whole history in reloads_by_app instead. Params: tenant_id, app_id.
+ */
+export const PENDING_RELOAD_OF_APP = `SELECT ${RELOAD_COLUMNS} FROM reloads
+  WHERE tenant_id = @tenant_id AND status = 'QUEUED' AND +app_id = @app_id ORDER BY id LIMIT 1`;
+
 /** One reload by id, any tenant (the runner's view). Params: id. */
 export const GET_RELOAD_BY_ID = `SELECT ${RELOAD_COLUMNS} FROM reloads WHERE id = @id`;
 

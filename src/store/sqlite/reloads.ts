@@ -10,6 +10,15 @@ export function insertReload(ctx: SqliteContext, reload: Reload): void {
   ctx.stmt(sql.INSERT_RELOAD).run(...reloadToValues(reload, 'integer'));
 }
 
+export function insertReloadUnlessPending(ctx: SqliteContext, reload: Reload): Reload | undefined {
+  return ctx.db.transaction(() => {
+    const row = ctx.stmt(sql.PENDING_RELOAD_OF_APP).get({ tenant_id: reload.tenantId, app_id: reload.appId }) as ReloadRow | undefined;
+    if (row) return reloadFromRow(row);
+    insertReload(ctx, reload);
+    return undefined;
+  }).immediate();
+}
+
 export function getReload(ctx: SqliteContext, tenantId: string, id: string): Reload | undefined {
   const row = ctx.stmt(sql.GET_RELOAD).get({ tenant_id: tenantId, id }) as ReloadRow | undefined;
   return row && reloadFromRow(row);

@@ -147,6 +147,10 @@ export class SqliteStore implements Store {
     guard(() => reloads.insertReload(this.ctx, reload));
   }
 
+  async insertReloadUnlessPending(reload: Reload): Promise<Reload | undefined> {
+    return guard(() => reloads.insertReloadUnlessPending(this.ctx, reload));
+  }
+
   async getReload(tenantId: string, id: string): Promise<Reload | undefined> {
     return guard(() => reloads.getReload(this.ctx, tenantId, id));
   }
