@@ -7,6 +7,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.js';
 import type { Principal } from '../auth/verifier.js';
 import { newReloadId, RELOAD_STATUSES, reloadToJson, type Reload, type ReloadStatus } from '../reloads/reload.js';
+import { FilterError, selectByFilter, type FilterSelection } from '../reloads/scim-filter.js';
 import type { Store } from '../store/store.js';
 import { ApiError } from './errors.js';
 import { CursorCodec, keysetPage, pageLink } from './pagination.js';
@@ -68,6 +69,15 @@ interface ListQuery {
   filter?: string;
 }
 
+function scimSelection(filter: string): FilterSelection {
+  try {
+    return selectByFilter(filter);
+  } catch (e) {
+    if (e instanceof FilterError) throw new ApiError('HTTP-400', e.message);
+    throw e;
+  }
+}
+
 export async function reloadsRoutes(app: FastifyInstance, o: ReloadsRoutesOptions): Promise<void> {
   const { store, clock, cursors } = o;
   const selfHref = (request: FastifyRequest, id: string): string => `${o.baseUrl(request)}${RELOADS_PATH}/${id}`;
@@ -100,7 +110,11 @@ export async function reloadsRoutes(app: FastifyInstance, o: ReloadsRoutesOption
             next: { type: 'string', maxLength: 512 },
             prev: { type: 'string', maxLength: 512 },
             sort: { type: 'string', enum: ['-creationTime'], description: 'Only newest first is supported.' },
-            filter: { type: 'string', maxLength: 1024, description: 'Not supported: use status, partial and appId.' },
+            filter: {
+              type: 'string',
+              maxLength: 1024,
+              description: 'SCIM filter (RFC 7644 §3.4.2.2) on status, partial and type, with eq, and, or, not and parentheses, e.g. (status eq "FAILED" or status eq "EXCEEDED_LIMIT") and type eq "chronos".',
+            },
           },
         },
         response: { 200: { type: 'object', properties: { data: { type: 'array', items: reloadResponse }, links: { type: 'object', properties: { self: href, next: href, prev: href } } } }, ...errors },
@@ -110,7 +124,7 @@ export async function reloadsRoutes(app: FastifyInstance, o: ReloadsRoutesOption
     async (request) => {
       const p = principal(request);
       const q = request.query;
-      if (q.filter !== undefined) throw new ApiError('HTTP-400', 'filter: SCIM filters are not supported here; use the status, partial, appId and resourceId parameters');
+      const selection = q.filter === undefined ? undefined : scimSelection(q.filter);
       if (q.next !== undefined && q.prev !== undefined) throw new ApiError('HTTP-400', 'next, prev: provide either the next or the prev cursor, not both');
       const param = q.next !== undefined ? 'next' : 'prev';
       const text = q.next ?? q.prev;
@@ -118,8 +132,18 @@ export async function reloadsRoutes(app: FastifyInstance, o: ReloadsRoutesOption
       if (text !== undefined && (!cursor || (param === 'next') !== (cursor.direction === 'after'))) {
         throw new ApiError('HTTP-400', `${param}: not a ${param} cursor issued by this service`);
       }
-      const filter = { tenantId: p.tenantId, userId: p.admin ? undefined : p.userId, appId: q.appId, resourceId: q.resourceId, status: q.status, partial: q.partial };
-      const page = await keysetPage(
+      const filter = {
+        tenantId: p.tenantId,
+        userId: p.admin ? undefined : p.userId,
+        appId: q.appId,
+        resourceId: q.resourceId,
+        // A filter with one status (or one partial value) also seeks by it, as the status parameter does.
+        status: q.status ?? selection?.status,
+        partial: q.partial ?? selection?.partial,
+        combinations: selection && !selection.all ? selection.keys : undefined,
+      };
+      const contradicts = (q.status !== undefined && selection?.status !== undefined && q.status !== selection.status) || (q.partial !== undefined && selection?.partial !== undefined && q.partial !== selection.partial);
+      const page = selection?.keys.length === 0 || contradicts ? { items: [], next: undefined, prev: undefined } : await keysetPage(
         {
           // Reloads come newest first: "after" a cursor is a lower id.
           list: (b, limit) => store.listReloads({ ...filter, ...(b && { [b.direction === 'after' ? 'below' : 'above']: b.id, inclusive: b.inclusive }), limit }),

@@ -76,6 +76,11 @@ export interface ReloadListQuery {
   readonly resourceId?: string | undefined;
   readonly status?: ReloadStatus | undefined;
   readonly partial?: boolean | undefined;
+  /**
+   * Only reloads whose `status|partial (0 or 1)|type` is one of these keys (a SCIM filter evaluated
+   * by reloads/scim-filter.ts); undefined: any. Never empty (a filter that admits nothing lists nothing).
+   */
+  readonly combinations?: readonly string[] | undefined;
   /** Newest first: ids strictly below `below`, or the page just above `above` (still newest first). */
   readonly below?: string | undefined;
   readonly above?: string | undefined;

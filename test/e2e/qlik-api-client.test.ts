@@ -306,6 +306,21 @@ describe('@qlik/api against the real service', () => {
     assertEnvelope(await failure(reloads.cancelReload(r2.id)), 409, 'HTTP-409');
     assertEnvelope(await failure(reloads.cancelReload('0123456789abcdef01234567')), 404, 'HTTP-404');
 
+    // The client's own SCIM filter, as its JSDoc shows it (a second queued reload of an app is a 429).
+    reloads.clearCache();
+    const canceled = await reloads.getReloads({ appId: APP, filter: 'status eq "CANCELED" and type eq "external"' });
+    assert.deepEqual(canceled.data.data.map((r) => r.id), [r1.id]);
+    assert.deepEqual((await reloads.getReloads({ appId: APP, filter: '(status eq "FAILED" or status eq "EXCEEDED_LIMIT") and partial eq "false"' })).data.data, []);
+    // One reload runs (the tenant's one slot), so the next waits in the queue, and a second one of its app is refused.
+    const busy = (await reloads.queueReload({ appId: `${APP}-busy` })).data;
+    await reloadIn(busy.id, 'RELOADING');
+    const waiting = (await reloads.queueReload({ appId: APP })).data;
+    assert.equal(waiting.status, 'QUEUED');
+    assertEnvelope(await failure(reloads.queueReload({ appId: APP })), 429, 'RELOADS-429');
+    assert.equal((await reloads.cancelReload(waiting.id)).status, 204);
+    assert.equal((await reloads.cancelReload(busy.id)).status, 202);
+    await reloadIn(busy.id, 'CANCELED');
+
     // Another user of the tenant: 403; another tenant: 404.
     assertEnvelope(await failure(reloads.getReload(r1.id, as(key.bob))), 403, 'HTTP-403');
     assertEnvelope(await failure(reloads.getReload(r1.id, as(key.eve))), 404, 'HTTP-404');

@@ -247,6 +247,51 @@ async function seedReload(c: Caller, body: Record<string, unknown>): Promise<str
   return r.id as string;
 }
 
+// SCIM filters (GET /api/v1/reloads?filter=…), generated as trees, rendered with random case and
+// spacing, and evaluated here on each listed item, independently of src/reloads/scim-filter.ts.
+type Scim = { kind: 'eq'; attr: 'status' | 'partial' | 'type'; value: string; quoted: boolean } | { kind: 'and' | 'or'; l: Scim; r: Scim } | { kind: 'not'; x: Scim };
+const scimArb: fc.Arbitrary<Scim> = fc.letrec<{ node: Scim }>((tie) => ({
+  node: fc.oneof(
+    { depthSize: 'small', withCrossShrink: true },
+    fc.oneof(
+      fc.record({ kind: fc.constant('eq' as const), attr: fc.constant('status' as const), value: fc.constantFrom(...RELOAD_STATUSES), quoted: fc.constant(true) }),
+      fc.record({ kind: fc.constant('eq' as const), attr: fc.constant('partial' as const), value: fc.constantFrom('true', 'false'), quoted: fc.boolean() }),
+      fc.record({ kind: fc.constant('eq' as const), attr: fc.constant('type' as const), value: fc.constantFrom('chronos', 'external', 'data-refresh', 'hub'), quoted: fc.constant(true) }),
+    ),
+    fc.record({ kind: fc.constantFrom('and' as const, 'or' as const), l: tie('node'), r: tie('node') }),
+    fc.record({ kind: fc.constant('not' as const), x: tie('node') }),
+  ),
+})).node;
+/** Each rendered filter and the tree it came from (renderings are deterministic per tree and seed). */
+const renderedScim = new Map<string, Scim>();
+function renderScim(n: Scim): string {
+  const text = (function r(x: Scim): string {
+    switch (x.kind) {
+      case 'eq':
+        return `${x.attr === 'status' ? 'Status' : x.attr} ${x.attr === 'type' ? 'EQ' : 'eq'} ${x.quoted ? JSON.stringify(x.value) : x.value}`;
+      case 'not':
+        return `not (${r(x.x)})`;
+      default:
+        return `(${r(x.l)}) ${x.kind === 'and' ? 'and' : 'OR'} (${r(x.r)})`;
+    }
+  })(n);
+  renderedScim.set(text, n);
+  return text;
+}
+function evalScim(n: Scim, r: Record<string, unknown>): boolean {
+  switch (n.kind) {
+    case 'eq':
+      return n.attr === 'partial' ? String(r.partial) === n.value : r[n.attr] === n.value;
+    case 'and':
+      return evalScim(n.l, r) && evalScim(n.r, r);
+    case 'or':
+      return evalScim(n.l, r) || evalScim(n.r, r);
+    case 'not':
+      return !evalScim(n.x, r);
+  }
+}
+const BAD_FILTERS: readonly string[] = ['', 'appId eq "app-a"', 'status ne "FAILED"', 'status eq "DONE"', 'status eq FAILED', 'status eq "FAILED', '(status eq "FAILED"', 'status eq "FAILED")', 'status eq "FAILED" and', 'not status eq "FAILED"', 'partial eq "yes"', 'type eq "nightly"', 'status co "FAIL"', 'x'.repeat(1025)];
+
 before(async () => {
   api = await createTestApi();
   useApi(api);
@@ -355,7 +400,11 @@ describe('fuzz: reloads, events and occurrences never answer 5xx and always answ
         case 'sort':
           return fc.constantFrom('-creationTime', 'creationTime', '+creationTime', '', '-id');
         case 'filter':
-          return fc.oneof(fc.constantFrom('status eq "FAILED"', 'appId eq "app-a"', '', 'x'.repeat(1025)), genericValue);
+          return fc.oneof(
+            { weight: 4, arbitrary: scimArb.map(renderScim) },
+            { weight: 1, arbitrary: fc.constantFrom(...BAD_FILTERS) },
+            { weight: 1, arbitrary: genericValue },
+          );
         default:
           return genericValue;
       }
@@ -387,7 +436,12 @@ describe('fuzz: reloads, events and occurrences never answer 5xx and always answ
           const all = (k: string): string[] => pairs.filter(([key]) => key === k).map(([, v]) => v);
           const one = (k: string): string | undefined => (all(k).length === 1 ? all(k)[0] : undefined);
           if (all('next').length > 0 && all('prev').length > 0) expect(ex, s === 400, 'both next and prev: expected 400');
-          if (all('filter').length > 0) expect(ex, s === 400, 'a filter: expected 400');
+          const filter = one('filter');
+          if (filter !== undefined && BAD_FILTERS.includes(filter)) {
+            expect(ex, s === 400, 'a filter that is not valid: expected 400');
+            // The detail names the first invalid parameter, which need not be this one.
+            if (pairs.length === 1) expect(ex, detailOf(ex).startsWith('filter: '), 'the detail does not name the filter');
+          }
           const limit = one('limit');
           if (limit !== undefined && /^\d+$/.test(limit) && (Number(limit) < 1 || Number(limit) > 100)) expect(ex, s === 400, 'limit out of 1..100: expected 400');
           const status = one('status');
@@ -418,6 +472,8 @@ describe('fuzz: reloads, events and occurrences never answer 5xx and always answ
           }
           const partial = one('partial');
           if (partial === 'true' || partial === 'false') for (const r of items) expect(ex, r.partial === (partial === 'true'), 'an item whose partial is not the partial asked for');
+          const scim = filter !== undefined ? renderedScim.get(filter) : undefined;
+          if (scim) for (const r of items) expect(ex, evalScim(scim, r), `an item that does not satisfy the filter: ${clip(JSON.stringify({ status: r.status, partial: r.partial, type: r.type }))}`);
           checkListLinks(ex, body.links, RELOADS, pairs);
         }),
         runs(5),

@@ -79,6 +79,7 @@ export function listReloads(q: ReloadListQuery, select: 'rows' | 'exists'): { te
   if (q.resourceId !== undefined) add('resource_id = ?', q.resourceId);
   if (q.status !== undefined) add('status = ?', q.status);
   if (q.partial !== undefined) add('partial = ?', q.partial);
+  if (q.combinations !== undefined) add(`status || '|' || partial::int || '|' || type = ANY(?::text[])`, q.combinations);
   const eq = q.inclusive ? '=' : '';
   if (q.below !== undefined) add(`id <${eq} ?`, q.below);
   if (q.above !== undefined) add(`id >${eq} ?`, q.above);

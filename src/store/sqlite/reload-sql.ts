@@ -30,6 +30,7 @@ export interface ReloadListShape {
   readonly resource: boolean;
   readonly status: boolean;
   readonly partial: boolean;
+  readonly combinations: boolean;
   readonly bound: 'none' | 'below' | 'above';
   readonly inclusive: boolean;
 }
@@ -42,6 +43,8 @@ export function listReloadsSql(shape: ReloadListShape, select: 'rows' | 'exists'
   if (shape.resource) where.push('resource_id = @resource_id');
   if (shape.status) where.push('status = @status');
   if (shape.partial) where.push('partial = @partial');
+  // @combinations: a JSON array of `status|partial|type` keys (a SCIM filter's admitted combinations).
+  if (shape.combinations) where.push(`status || '|' || partial || '|' || type IN (SELECT value FROM json_each(@combinations))`);
   const eq = shape.inclusive ? '=' : '';
   if (shape.bound === 'below') where.push(`id <${eq} @bound_id`);
   if (shape.bound === 'above') where.push(`id >${eq} @bound_id`);

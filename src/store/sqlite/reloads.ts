@@ -32,6 +32,7 @@ function listQuery(q: Omit<ReloadListQuery, 'limit'>, select: 'rows' | 'exists')
     resource: q.resourceId !== undefined,
     status: q.status !== undefined,
     partial: q.partial !== undefined,
+    combinations: q.combinations !== undefined,
     bound,
     inclusive: q.inclusive === true,
   } as const;
@@ -41,6 +42,7 @@ function listQuery(q: Omit<ReloadListQuery, 'limit'>, select: 'rows' | 'exists')
   if (shape.resource) params.resource_id = q.resourceId;
   if (shape.status) params.status = q.status;
   if (shape.partial) params.partial = q.partial ? 1 : 0;
+  if (shape.combinations) params.combinations = JSON.stringify(q.combinations);
   if (bound !== 'none') params.bound_id = q.below ?? q.above;
   return { text: sql.listReloadsSql(shape, select), params };
 }
