@@ -109,7 +109,12 @@ export async function reloadsRoutes(app: FastifyInstance, o: ReloadsRoutesOption
             limit: { type: 'integer', minimum: 1, maximum: 100, default: 10 },
             next: { type: 'string', maxLength: 512 },
             prev: { type: 'string', maxLength: 512 },
-            sort: { type: 'string', enum: ['-creationTime'], description: 'Only newest first is supported.' },
+            sort: {
+              type: 'string',
+              enum: ['-creationTime', 'creationTime', '+creationTime'],
+              default: '-creationTime',
+              description: 'Newest first (-creationTime, the default) or oldest first; sorting by status, startTime or endTime is not supported.',
+            },
             filter: {
               type: 'string',
               maxLength: 1024,
@@ -142,12 +147,20 @@ export async function reloadsRoutes(app: FastifyInstance, o: ReloadsRoutesOption
         partial: q.partial ?? selection?.partial,
         combinations: selection && !selection.all ? selection.keys : undefined,
       };
+      const ascending = q.sort === 'creationTime' || q.sort === '+creationTime';
       const contradicts = (q.status !== undefined && selection?.status !== undefined && q.status !== selection.status) || (q.partial !== undefined && selection?.partial !== undefined && q.partial !== selection.partial);
       const page = selection?.keys.length === 0 || contradicts ? { items: [], next: undefined, prev: undefined } : await keysetPage(
         {
           // Reloads come newest first: "after" a cursor is a lower id.
-          list: (b, limit) => store.listReloads({ ...filter, ...(b && { [b.direction === 'after' ? 'below' : 'above']: b.id, inclusive: b.inclusive }), limit }),
-          any: (b) => store.anyReload({ ...filter, [b.direction === 'after' ? 'below' : 'above']: b.id, inclusive: b.inclusive }),
+          // Newest first, "after" a cursor is a lower id; oldest first, a higher one. Ids begin with
+          // the creation time, so id order is creationTime order. The store answers newest first:
+          // an oldest-first page is its answer reversed (the first page: everything above '').
+          list: async (b, limit) => {
+            if (!ascending) return store.listReloads({ ...filter, ...(b && { [b.direction === 'after' ? 'below' : 'above']: b.id, inclusive: b.inclusive }), limit });
+            const bound = b ? { [b.direction === 'after' ? 'above' : 'below']: b.id, inclusive: b.inclusive } : { above: '' };
+            return (await store.listReloads({ ...filter, ...bound, limit })).reverse();
+          },
+          any: (b) => store.anyReload({ ...filter, [(b.direction === 'after') !== ascending ? 'below' : 'above']: b.id, inclusive: b.inclusive }),
         },
         q.limit,
         cursor,

@@ -398,7 +398,7 @@ describe('fuzz: reloads, events and occurrences never answer 5xx and always answ
         case 'resourceId':
           return fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...tasks.map((s) => s.id)) }, { weight: 1, arbitrary: fc.stringMatching(/^[0-9a-f]{24}$/) }, { weight: 1, arbitrary: fc.integer({ min: 60, max: 70 }).map((n) => 'a'.repeat(n)) }, { weight: 2, arbitrary: genericValue });
         case 'sort':
-          return fc.constantFrom('-creationTime', 'creationTime', '+creationTime', '', '-id');
+          return fc.constantFrom('-creationTime', 'creationTime', 'creationTime', '%2BcreationTime', '+creationTime', '', '-id', 'status', '-endTime');
         case 'filter':
           return fc.oneof(
             { weight: 4, arbitrary: scimArb.map(renderScim) },
@@ -462,7 +462,13 @@ describe('fuzz: reloads, events and occurrences never answer 5xx and always answ
           const withLog = one('log') === 'true';
           for (const r of data) checkReload(ex, r, caller, withLog);
           const items = data as Array<Record<string, unknown>>;
-          for (let i = 1; i < items.length; i++) expect(ex, String(items[i - 1]!.id) > String(items[i]!.id), 'a list that is not newest first (descending ids)');
+          const sort = one('sort');
+          if (sort !== undefined && !['-creationTime', 'creationTime', '+creationTime'].includes(sort)) fail(ex, `sort=${sort}: expected 400`);
+          const ascending = sort === 'creationTime' || sort === '+creationTime';
+          for (let i = 1; i < items.length; i++) {
+            const [a, b] = [String(items[i - 1]!.id), String(items[i]!.id)];
+            expect(ex, ascending ? a < b : a > b, ascending ? 'sort=creationTime: a list that is not oldest first' : 'a list that is not newest first (descending ids)');
+          }
           const n = limit === undefined ? 10 : Number(limit);
           if (Number.isInteger(n) && n >= 1 && n <= 100) expect(ex, items.length <= n, 'more items than the limit');
           // The filters hold for every item.
@@ -484,7 +490,7 @@ describe('fuzz: reloads, events and occurrences never answer 5xx and always answ
   /** `arb` with probability p, else undefined. */
   const sometimes = <T,>(arb: fc.Arbitrary<T>, p: number): fc.Arbitrary<T | undefined> => fc.oneof({ weight: Math.round(p * 100), arbitrary: arb }, { weight: Math.round((1 - p) * 100), arbitrary: fc.constant(undefined) });
 
-  it('1b. GET /api/v1/reloads pages: next links visit every selected reload once, newest first, and prev links lead back', async (t) => {
+  it('1b. GET /api/v1/reloads pages: next links visit every selected reload once, in the order asked for, and prev links lead back', async (t) => {
     const specArb = fc.record({
       caller: callerArb,
       // Few filters most of the time, so that there are several pages to walk.
@@ -495,8 +501,10 @@ describe('fuzz: reloads, events and occurrences never answer 5xx and always answ
           partial: sometimes(fc.constantFrom('true', 'false'), 0.3),
           resourceId: sometimes(fc.constantFrom(...tasks.map((x) => x.id)), 0.15),
           log: sometimes(fc.constantFrom('true', 'false'), 0.5),
+          sort: sometimes(fc.constantFrom('creationTime', '%2BcreationTime', '-creationTime'), 0.4),
+          filter: sometimes(scimArb.map((n) => encodeURIComponent(renderScim(n))), 0.3),
         })
-        .map((f) => Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined)) as Partial<Record<'appId' | 'status' | 'partial' | 'resourceId' | 'log', string>>),
+        .map((f) => Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined)) as Partial<Record<'appId' | 'status' | 'partial' | 'resourceId' | 'log' | 'sort' | 'filter', string>>),
       limit: fc.integer({ min: 1, max: 5 }),
     });
     const path = (href: string): string => new URL(href).pathname + new URL(href).search;
@@ -524,6 +532,13 @@ describe('fuzz: reloads, events and occurrences never answer 5xx and always answ
           const q = Object.entries(filters).map(([k, v]) => `${k}=${v}`);
           const withLog = filters.log === 'true';
           const reference = (await walk(caller, `${RELOADS}?${[...q, 'limit=100'].join('&')}`, 'next', withLog)).pages.flat();
+          if (filters.sort !== undefined && filters.sort !== '-creationTime') {
+            // Oldest first: the same reloads as newest first, the other way round.
+            const unsorted = q.filter((p) => !p.startsWith('sort='));
+            const newest = (await walk(caller, `${RELOADS}?${[...unsorted, 'limit=100'].join('&')}`, 'next', withLog));
+            const want = newest.pages.flat().reverse();
+            expect(newest.last, JSON.stringify(reference) === JSON.stringify(want), `sort=${filters.sort} does not list the reloads oldest first:\n${JSON.stringify(reference)}\ninstead of\n${JSON.stringify(want)}`);
+          }
           const forward = await walk(caller, `${RELOADS}?${[...q, `limit=${limit}`].join('&')}`, 'next', withLog);
           const seen = forward.pages.flat();
           expect(forward.last, JSON.stringify(seen) === JSON.stringify(reference), `pages of ${limit} do not visit what one page of 100 does:\n${JSON.stringify(seen)}\ninstead of\n${JSON.stringify(reference)}`);

@@ -111,6 +111,24 @@ describe('POST and GET /api/v1/reloads', () => {
     const page2 = (await api.call('GET', next.pathname + next.search)).json();
     for (const r of [...page1.data, ...page2.data]) assert.ok(['CANCELED', 'QUEUED'].includes(r.status), r.status);
     assert.ok(page2.data.every((r: { id: string }) => r.id < page1.data[1].id));
+    // Oldest first (creationTime or +creationTime), pages included; other sorts are refused.
+    const oldest = async (sort: string): Promise<string[]> =>
+      (await api.call('GET', `/api/v1/reloads?limit=100&sort=${sort}&filter=${encodeURIComponent('type eq "external"')}`)).json().data.map((r: { id: string }) => r.id).filter((id: string) => ids.includes(id));
+    assert.deepEqual(await oldest('creationTime'), ids);
+    assert.deepEqual(await oldest('%2BcreationTime'), ids);
+    const asc1 = (await api.call('GET', `/api/v1/reloads?limit=3&sort=creationTime&appId=app-f0`)).json();
+    assert.deepEqual(asc1.data.map((r: { id: string }) => r.id), [c0]);
+    const ascPages: string[] = [];
+    let href: string | undefined = '/api/v1/reloads?limit=2&sort=creationTime';
+    while (href) {
+      const body = (await api.call('GET', href)).json();
+      ascPages.push(...body.data.map((r: { id: string }) => r.id));
+      href = body.links.next && new URL(body.links.next.href).pathname + new URL(body.links.next.href).search;
+    }
+    assert.deepEqual(ascPages, [...ascPages].sort(), 'oldest first across pages');
+    assert.deepEqual(ascPages.filter((id) => ids.includes(id)), ids);
+    const byStatus = await api.call('GET', '/api/v1/reloads?sort=status');
+    assert.deepEqual([byStatus.statusCode, errorOf(byStatus).detail], [400, 'sort: must be one of -creationTime, creationTime, +creationTime']);
     // A filter it cannot read: a 400 that says what and where.
     const bad = await api.call('GET', `/api/v1/reloads?filter=${encodeURIComponent('status ne "FAILED"')}`);
     assert.deepEqual([bad.statusCode, errorOf(bad).code, errorOf(bad).detail], [400, 'HTTP-400', "filter: operator 'ne' after status is not supported (eq is)"]);
