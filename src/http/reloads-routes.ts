@@ -151,7 +151,6 @@ export async function reloadsRoutes(app: FastifyInstance, o: ReloadsRoutesOption
       const contradicts = (q.status !== undefined && selection?.status !== undefined && q.status !== selection.status) || (q.partial !== undefined && selection?.partial !== undefined && q.partial !== selection.partial);
       const page = selection?.keys.length === 0 || contradicts ? { items: [], next: undefined, prev: undefined } : await keysetPage(
         {
-          // Reloads come newest first: "after" a cursor is a lower id.
           // Newest first, "after" a cursor is a lower id; oldest first, a higher one. Ids begin with
           // the creation time, so id order is creationTime order. The store answers newest first:
           // an oldest-first page is its answer reversed (the first page: everything above '').

@@ -121,7 +121,7 @@ describe('POST and GET /api/v1/reloads', () => {
     const ascPages: string[] = [];
     let href: string | undefined = '/api/v1/reloads?limit=2&sort=creationTime';
     while (href) {
-      const body = (await api.call('GET', href)).json();
+      const body: { data: Array<{ id: string }>; links: { next?: { href: string } } } = (await api.call('GET', href)).json();
       ascPages.push(...body.data.map((r: { id: string }) => r.id));
       href = body.links.next && new URL(body.links.next.href).pathname + new URL(body.links.next.href).search;
     }
