@@ -127,7 +127,11 @@ export function updateTask(task: Task, patch: TaskPatch, now: number): Task {
   };
   checkFields(next);
   const scheduleChanged = has('recurrence') || has('startDateTime') || has('endDateTime') || has('timeZone');
-  const schedule = compile(next, now, has('endDateTime'));
+  // A past end is refused when it is set, not when a client sends back the one the task has (a
+  // get-edit-put of a task whose end has passed, e.g. to disable it): only a new end, or a new time
+  // zone that moves the end, is checked.
+  const endMoved = (has('endDateTime') && next.endDateTime !== task.endDateTime) || (has('timeZone') && next.timeZone !== task.timeZone);
+  const schedule = compile(next, now, endMoved);
 
   switch (patch.state) {
     case 'Disabled':

@@ -211,6 +211,24 @@ describe('PUT /api/v1/reload-tasks/{taskId}', () => {
     assert.deepEqual((await api.call('GET', `/api/v1/reload-tasks/${t.id}`)).json(), t);
   });
 
+  it('a task whose end has passed takes back its own fields (get, edit, put); a new end in the past is refused', async () => {
+    const t = await create({ appId: 'ended', timeZone: 'UTC', startDateTime: '2026-01-01T00:00:00', endDateTime: '2030-01-01T00:00:00', recurrence: ['FREQ=DAILY'] });
+    const clock = api.clock.now();
+    api.clock.set(Date.parse('2030-06-01T00:00:00Z'));
+    try {
+      const { id, links, nextExecutionTime, lastExecutionTime, ...fields } = (await api.call('GET', `/api/v1/reload-tasks/${t.id}`)).json();
+      const res = await api.call('PUT', `/api/v1/reload-tasks/${id}`, { body: { ...fields, state: 'Disabled' } });
+      assert.equal(res.statusCode, 200, res.body);
+      assert.deepEqual([res.json().state, res.json().disabledCode, res.json().endDateTime], ['Disabled', 'MANUALLY', '2030-01-01T00:00:00']);
+      const moved = await api.call('PUT', `/api/v1/reload-tasks/${id}`, { body: { endDateTime: '2030-02-01T00:00:00' } });
+      assert.deepEqual([moved.statusCode, errorOf(moved).detail], [400, "endDateTime: '2030-02-01T00:00:00' in UTC is in the past"]);
+      const zone = await api.call('PUT', `/api/v1/reload-tasks/${id}`, { body: { timeZone: 'Europe/Paris' } });
+      assert.deepEqual([zone.statusCode, errorOf(zone).detail], [400, "endDateTime: '2030-01-01T00:00:00' in Europe/Paris is in the past"]);
+    } finally {
+      api.clock.set(clock);
+    }
+  });
+
   it('Disabled sets disabledCode MANUALLY; Enabled clears it and recomputes the next execution', async () => {
     const t = await create();
     const off = (await api.call('PUT', `/api/v1/reload-tasks/${t.id}`, { body: { state: 'Disabled' } })).json();
