@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Clock } from '../clock.js';
-import { newReloadId, type Reload } from '../reloads/reload.js';
+import { queuedReload } from '../reloads/reload.js';
 import type { Store } from '../store/store.js';
 import { ApiError } from './errors.js';
 import { errorResponse, plainText } from './schemas.js';
@@ -80,29 +80,10 @@ export async function eventsRoutes(app: FastifyInstance, o: EventsRoutesOptions)
           const tasks = await o.store.autoReloadTasks(p.tenantId, need('appId'));
           const ids: string[] = [];
           for (const task of tasks) {
-            const reload: Reload = {
-              id: newReloadId(now),
-              tenantId: task.tenantId,
-              userId: task.userId,
-              appId: task.appId,
-              partial: task.autoReloadPartial,
-              type: 'data-refresh',
-              resourceType: 'reload-tasks',
-              resourceId: task.id,
-              scheduledTime: null,
-              status: 'QUEUED',
-              creationTime: now,
-              startTime: null,
-              endTime: null,
-              log: null,
-              errorCode: null,
-              errorMessage: null,
-              executor: null,
-              externalId: null,
-              leaseOwner: null,
-              leaseUntil: null,
-              attempts: 0,
-            };
+            const reload = queuedReload(
+              { tenantId: task.tenantId, userId: task.userId, appId: task.appId, partial: task.autoReloadPartial, type: 'data-refresh', resourceType: 'reload-tasks', resourceId: task.id, scheduledTime: null },
+              now,
+            );
             await o.store.insertReload(reload);
             ids.push(reload.id);
           }

@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.js';
 import type { Principal } from '../auth/verifier.js';
-import { newReloadId, RELOAD_STATUSES, reloadToJson, type Reload, type ReloadStatus } from '../reloads/reload.js';
+import { queuedReload, RELOAD_STATUSES, reloadToJson, type Reload, type ReloadStatus } from '../reloads/reload.js';
 import { FilterError, selectByFilter, type FilterSelection } from '../reloads/scim-filter.js';
 import type { Store } from '../store/store.js';
 import { ApiError } from './errors.js';
@@ -208,29 +208,10 @@ export async function reloadsRoutes(app: FastifyInstance, o: ReloadsRoutesOption
     async (request, reply) => {
       const p = principal(request);
       const now = clock.now();
-      const reload: Reload = {
-        id: newReloadId(now),
-        tenantId: p.tenantId,
-        userId: p.userId,
-        appId: request.body.appId,
-        partial: request.body.partial ?? false,
-        type: 'external',
-        resourceType: 'api',
-        resourceId: null,
-        scheduledTime: null,
-        status: 'QUEUED',
-        creationTime: now,
-        startTime: null,
-        endTime: null,
-        log: null,
-        errorCode: null,
-        errorMessage: null,
-        executor: null,
-        externalId: null,
-        leaseOwner: null,
-        leaseUntil: null,
-        attempts: 0,
-      };
+      const reload = queuedReload(
+        { tenantId: p.tenantId, userId: p.userId, appId: request.body.appId, partial: request.body.partial ?? false, type: 'external', resourceType: 'api', resourceId: null, scheduledTime: null },
+        now,
+      );
       // The link first: a request it refuses (a Host header that is not host[:port]) queues nothing.
       const self = selfHref(request, reload.id);
       // As Qlik's Reloads API: while a reload of the app waits in the queue, another is refused

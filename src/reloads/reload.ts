@@ -4,6 +4,7 @@
  * RELOADING and CANCELING are active, the others final.
  */
 import { randomHex } from '../tasks/ids.js';
+import type { Task } from '../tasks/task.js';
 
 export const RELOAD_STATUSES = ['QUEUED', 'RELOADING', 'CANCELING', 'SUCCEEDED', 'FAILED', 'CANCELED', 'EXCEEDED_LIMIT'] as const;
 export type ReloadStatus = (typeof RELOAD_STATUSES)[number];
@@ -58,6 +59,37 @@ export function newReloadId(nowMs: number): string {
   counter = ms === lastMs ? counter + 1 : 0;
   lastMs = ms;
   return ms.toString(16).padStart(12, '0').slice(-12) + counter.toString(16).padStart(6, '0').slice(-6) + randomHex(3);
+}
+
+/** What differs between new reloads; everything else starts empty. */
+export type NewReload = Pick<Reload, 'tenantId' | 'userId' | 'appId' | 'partial' | 'type' | 'resourceType' | 'resourceId' | 'scheduledTime'>;
+
+/** A new QUEUED reload, created at `now` (its id from `newReloadId(now)` unless given). */
+export function queuedReload(fields: NewReload, now: number, id: string = newReloadId(now)): Reload {
+  return {
+    id,
+    ...fields,
+    status: 'QUEUED',
+    creationTime: now,
+    startTime: null,
+    endTime: null,
+    log: null,
+    errorCode: null,
+    errorMessage: null,
+    executor: null,
+    externalId: null,
+    leaseOwner: null,
+    leaseUntil: null,
+    attempts: 0,
+  };
+}
+
+/** A task's scheduled reload of the occurrence at `nominal`. */
+export function scheduledReload(task: Pick<Task, 'id' | 'tenantId' | 'userId' | 'appId' | 'partial'>, nominal: number, now: number): Reload {
+  return queuedReload(
+    { tenantId: task.tenantId, userId: task.userId, appId: task.appId, partial: task.partial, type: 'chronos', resourceType: 'reload-tasks', resourceId: task.id, scheduledTime: nominal },
+    now,
+  );
 }
 
 /** The smallest id of a reload created at `ms`: every id below it was created earlier. */

@@ -21,7 +21,7 @@ type Node =
   | { readonly kind: 'and' | 'or'; readonly left: Node; readonly right: Node }
   | { readonly kind: 'not'; readonly operand: Node };
 
-/** One combination of the filterable attributes: partial as written in the stores' keys (0/1). */
+/** One combination of the filterable attributes (its key writes partial as 0 or 1, as the stores do). */
 export interface Combination {
   readonly status: ReloadStatus;
   readonly partial: boolean;
@@ -81,7 +81,7 @@ class Parser {
   private i = 0;
   private terms = 0;
 
-  constructor(private readonly text: string) {
+  constructor(text: string) {
     this.tokens = tokenize(text);
   }
 

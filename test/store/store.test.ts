@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { newReloadId, type Reload } from '../../src/reloads/reload.js';
+import { queuedReload, type Reload } from '../../src/reloads/reload.js';
 import type { Store } from '../../src/store/store.js';
 import { createTask, type Task } from '../../src/tasks/task.js';
 import { createTestStore, TEST_STORE, type TestStore } from '../helpers/store.js';
@@ -164,30 +164,8 @@ describe(`a reload asked for while one of the app is queued (${TEST_STORE})`, ()
   let at = NOW;
   function reload(over: Partial<Reload> = {}): Reload {
     at += 1;
-    return {
-      id: newReloadId(at),
-      tenantId: 'acme',
-      userId: 'alice',
-      appId: 'app-q',
-      partial: false,
-      type: 'external',
-      resourceType: 'api',
-      resourceId: null,
-      scheduledTime: null,
-      status: 'QUEUED',
-      creationTime: at,
-      startTime: null,
-      endTime: null,
-      log: null,
-      errorCode: null,
-      errorMessage: null,
-      executor: null,
-      externalId: null,
-      leaseOwner: null,
-      leaseUntil: null,
-      attempts: 0,
-      ...over,
-    };
+    const fields = { tenantId: 'acme', userId: 'alice', appId: 'app-q', partial: false, type: 'external', resourceType: 'api', resourceId: null, scheduledTime: null } as const;
+    return { ...queuedReload(fields, at), ...over };
   }
   const ids = async (appId: string, tenantId = 'acme'): Promise<string[]> =>
     (await ts.store.listReloads({ tenantId, appId, limit: 100 })).map((r) => r.id).sort();

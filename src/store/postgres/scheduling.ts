@@ -4,7 +4,7 @@
  * batches and never take the same row.
  */
 import type pg from 'pg';
-import { newReloadId, reloadIdBound, type Reload } from '../../reloads/reload.js';
+import { reloadIdBound, scheduledReload, type Reload } from '../../reloads/reload.js';
 import { fromRow, type TaskRow } from '../row.js';
 import { reloadFromRow, reloadToValues, type ReloadRow } from '../reload-row.js';
 import type { ClaimLimits, FailurePolicy, FinishResult, FiredOccurrence, Planner } from '../store.js';
@@ -74,31 +74,6 @@ export async function fireDue(c: pg.PoolClient, now: number, limit: number, plan
   return recorded.map(({ task, nominal, outcome, reload }) => ({ task, nominal, outcome, reload }));
 }
 
-function scheduledReload(task: Task, nominal: number, now: number): Reload {
-  return {
-    id: newReloadId(now),
-    tenantId: task.tenantId,
-    userId: task.userId,
-    appId: task.appId,
-    partial: task.partial,
-    type: 'chronos',
-    resourceType: 'reload-tasks',
-    resourceId: task.id,
-    scheduledTime: nominal,
-    status: 'QUEUED',
-    creationTime: now,
-    startTime: null,
-    endTime: null,
-    log: null,
-    errorCode: null,
-    errorMessage: null,
-    executor: null,
-    externalId: null,
-    leaseOwner: null,
-    leaseUntil: null,
-    attempts: 0,
-  };
-}
 
 export async function claimQueued(c: pg.PoolClient, now: number, owner: string, leaseUntil: number, executor: string, limits: ClaimLimits): Promise<Reload[]> {
   await query(c, sql.CLAIM_LOCK);

@@ -4,7 +4,7 @@
  * reload and the task's advance, a reload ends together with its task's failure count.
  */
 import type Database from 'better-sqlite3';
-import { newReloadId, reloadIdBound, type Reload } from '../../reloads/reload.js';
+import { reloadIdBound, scheduledReload, type Reload } from '../../reloads/reload.js';
 import { fromRow, fromValues, TASK_FIELDS, type TaskRow } from '../row.js';
 import { reloadFromRow, reloadToValues, type ReloadRow } from '../reload-row.js';
 import type { ClaimLimits, FailurePolicy, FinishResult, FiredOccurrence, Planner } from '../store.js';
@@ -55,31 +55,6 @@ export function fireDue(ctx: SqliteContext, now: number, limit: number, planner:
   }).immediate();
 }
 
-function scheduledReload(task: Task, nominal: number, now: number): Reload {
-  return {
-    id: newReloadId(now),
-    tenantId: task.tenantId,
-    userId: task.userId,
-    appId: task.appId,
-    partial: task.partial,
-    type: 'chronos',
-    resourceType: 'reload-tasks',
-    resourceId: task.id,
-    scheduledTime: nominal,
-    status: 'QUEUED',
-    creationTime: now,
-    startTime: null,
-    endTime: null,
-    log: null,
-    errorCode: null,
-    errorMessage: null,
-    executor: null,
-    externalId: null,
-    leaseOwner: null,
-    leaseUntil: null,
-    attempts: 0,
-  };
-}
 
 export function nextDueTime(ctx: SqliteContext): number | null {
   const row = ctx.stmt(sql.NEXT_DUE).get() as { t: number | null };
