@@ -357,7 +357,8 @@ function ruleWithInterval(freq: FreqName, start: Local, interval: number, o: Rul
       if (b.bySetPos && hasOtherByPart(r)) {
         const size = setSizeGuess(r);
         const positions = b.bySetPos.map(([seed, negative, mode]) => {
-          const v = 1 + (seed % (mode < 6 ? Math.min(size, 3) : mode < 9 ? size : 366));
+          // RFC 5545 allows positions 1 to 366 only, however large the period's set.
+          const v = 1 + (seed % (mode < 6 ? Math.min(size, 3) : mode < 9 ? Math.min(size, 366) : 366));
           return negative ? -v : v;
         });
         r.bySetPos = [...new Set(positions)].sort((x, y) => x - y);
