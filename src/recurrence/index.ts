@@ -8,6 +8,6 @@
  * ```
  */
 export { RecurrenceError } from './errors.js';
-export { compileSchedule, MAX_LIST, type Schedule, type ScheduleInput } from './schedule.js';
+export { compileSchedule, localMinuteAt, MAX_LIST, type Schedule, type ScheduleInput } from './schedule.js';
 export { MAX_STEPS_PER_QUERY } from './rule.js';
 export { parseLocalDateTime } from './local-date-time.js';

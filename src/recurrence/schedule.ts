@@ -109,6 +109,18 @@ export function compileSchedule(input: ScheduleInput): Schedule {
 }
 
 /**
+ * The local wall time (`2027-01-01T11:18:00`) of the minute containing `ms` in `timeZone`, or null
+ * for a name that is not a zone. A task whose recurrence lines come without a start is anchored
+ * here, at the minute it is created (docs/time-semantics.md).
+ */
+export function localMinuteAt(timeZone: string, ms: number): string | null {
+  const zone = TimeZone.get(timeZone);
+  if (!zone) return null;
+  const local = zone.toLocal(Math.floor(ms / 1000));
+  return formatLocalSeconds(local - (((local % 60) + 60) % 60));
+}
+
+/**
  * EXDATE: a UTC value removes that instant; a local value removes every instant of that wall time
  * (both, in a fall-back overlap; the shifted one, in a gap); a DATE removes the whole local day.
  */

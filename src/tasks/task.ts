@@ -3,7 +3,7 @@
  * and next execution follow from its schedule, and its JSON shape on the wire. Pure: the caller
  * passes "now", ids and the owner; nothing here does I/O.
  */
-import { compileSchedule, RecurrenceError, type Schedule } from '../recurrence/index.js';
+import { compileSchedule, localMinuteAt, RecurrenceError, type Schedule } from '../recurrence/index.js';
 
 export type TaskState = 'Enabled' | 'Disabled' | 'Completed';
 export type DisabledCode = 'MANUALLY' | 'CONSECUTIVE-FAILURES' | 'OWNER-DELETED' | 'OWNER-DISABLED';
@@ -77,7 +77,7 @@ export interface Owner {
 }
 
 export function createTask(body: TaskCreate, id: string, owner: Owner, now: number): Task {
-  const task: Task = {
+  const task: Task = anchorStart({
     id,
     tenantId: owner.tenantId,
     userId: owner.userId,
@@ -100,9 +100,9 @@ export function createTask(body: TaskCreate, id: string, owner: Owner, now: numb
     createdAt: now,
     updatedAt: now,
     version: 1,
-  };
+  }, now);
   checkFields(task);
-  const schedule = compile(task, now, body.endDateTime !== undefined);
+  const schedule = compile(task, now, body.endDateTime !== undefined, task.startDateTime !== (body.startDateTime ?? null));
   return schedulerView(task, schedule, now);
 }
 
@@ -112,7 +112,7 @@ export function createTask(body: TaskCreate, id: string, owner: Owner, now: numb
  */
 export function updateTask(task: Task, patch: TaskPatch, now: number): Task {
   const has = <K extends keyof TaskPatch>(k: K): boolean => patch[k] !== undefined;
-  let next: Task = {
+  let next: Task = anchorStart({
     ...task,
     appId: patch.appId ?? task.appId,
     partial: patch.partial ?? task.partial,
@@ -124,14 +124,15 @@ export function updateTask(task: Task, patch: TaskPatch, now: number): Task {
     endDateTime: has('endDateTime') ? (patch.endDateTime ?? null) : task.endDateTime,
     updatedAt: now,
     version: task.version + 1,
-  };
+  }, now);
   checkFields(next);
   const scheduleChanged = has('recurrence') || has('startDateTime') || has('endDateTime') || has('timeZone');
   // A past end is refused when it is set, not when a client sends back the one the task has (a
   // get-edit-put of a task whose end has passed, e.g. to disable it): only a new end, or a new time
   // zone that moves the end, is checked.
   const endMoved = (has('endDateTime') && next.endDateTime !== task.endDateTime) || (has('timeZone') && next.timeZone !== task.timeZone);
-  const schedule = compile(next, now, endMoved);
+  const startAnchored = next.startDateTime !== (has('startDateTime') ? (patch.startDateTime ?? null) : task.startDateTime);
+  const schedule = compile(next, now, endMoved, startAnchored);
 
   switch (patch.state) {
     case 'Disabled':
@@ -158,11 +159,27 @@ export function scheduleOf(task: Pick<Task, 'timeZone' | 'startDateTime' | 'endD
   return compileSchedule(task);
 }
 
-function compile(task: Task, now: number, checkEndInPast: boolean): Schedule {
+/**
+ * Recurrence lines without a start (qlik-cli's `create` makes `--startDateTime` optional, and real
+ * scripts leave it out) are anchored at the minute the task is created or so changed, in its time
+ * zone; the start is stored and echoed, so the schedule means the same after every restart. The
+ * first run is still the first occurrence strictly after now: creating a task never runs it.
+ */
+function anchorStart(task: Task, now: number): Task {
+  if (task.startDateTime !== null && task.startDateTime !== '') return task;
+  if (!Array.isArray(task.recurrence) || task.recurrence.length === 0) return task;
+  const start = localMinuteAt(task.timeZone, now);
+  return start === null ? task : { ...task, startDateTime: start };
+}
+
+function compile(task: Task, now: number, checkEndInPast: boolean, startAnchored = false): Schedule {
   let schedule: Schedule;
   try {
     schedule = scheduleOf(task);
   } catch (e) {
+    if (e instanceof RecurrenceError && startAnchored && e.field === 'endDateTime') {
+      throw new TaskError('invalid-schedule', `endDateTime: must be after the start; no startDateTime was sent, so the task starts now (${task.startDateTime} in ${task.timeZone})`);
+    }
     if (e instanceof RecurrenceError) throw new TaskError('invalid-schedule', e.message);
     throw e;
   }

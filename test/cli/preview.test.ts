@@ -12,6 +12,14 @@ function run(...args: string[]) {
 }
 
 describe('reload-task preview', () => {
+  it('lines without --startDateTime start at the minute of --after, as a task created then would', () => {
+    const r = run('preview', '--timeZone', 'America/Sao_Paulo', '--recurrence', 'RRULE:FREQ=DAILY;INTERVAL=1;BYHOUR=5;BYMINUTE=0;BYSECOND=0', '--after', '2027-03-01T10:20:30Z', '--count', '2', '--json');
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), ['2027-03-02T05:00:00-03:00', '2027-03-03T05:00:00-03:00']);
+    const weekly = run('preview', '--timeZone', 'UTC', '--recurrence', 'FREQ=WEEKLY', '--after', '2027-03-01T10:20:30Z', '--count', '1', '--json');
+    assert.deepEqual(JSON.parse(weekly.stdout), ['2027-03-08T10:20:00+00:00']); // the anchor's weekday and minute
+  });
+
   it('prints the issue example as JSON with offsets', () => {
     const r = run('preview', '--timeZone', 'America/Toronto', '--startDateTime', '2027-01-01T11:18:00',
       '--recurrence', 'RRULE:FREQ=DAILY;BYHOUR=11;BYMINUTE=18;BYSECOND=0', '--count', '3', '--json');

@@ -74,6 +74,31 @@ describe('POST /api/v1/reload-tasks', () => {
     assert.equal(t.startDateTime, '');
   });
 
+  it('recurrence lines without a startDateTime start at the minute of creation, stored and echoed (qlik-cli scripts leave it out)', async () => {
+    // NOW is 2026-12-01T12:00:00Z; a real script: --recurrence "RRULE:FREQ=DAILY;INTERVAL=1;BYHOUR=5;BYMINUTE=0;BYSECOND=0" --timeZone America/Sao_Paulo
+    api.clock.set(NOW + 17_500);
+    const t = await create({ appId: 'a', timeZone: 'America/Sao_Paulo', recurrence: ['RRULE:FREQ=DAILY;INTERVAL=1;BYHOUR=5;BYMINUTE=0;BYSECOND=0'] });
+    assert.equal(t.startDateTime, '2026-12-01T09:00:00');
+    assert.equal(t.state, 'Enabled');
+    assert.equal(t.nextExecutionTime, '2026-12-02T08:00:00Z'); // 05:00 -03:00 tomorrow
+    assert.deepEqual((await api.call('GET', `/api/v1/reload-tasks/${t.id}`)).json(), t);
+    // An empty string is "not set" too; a rule that leaves out the time of day takes the start's.
+    const u = await create({ appId: 'a', timeZone: 'UTC', startDateTime: '', recurrence: ['FREQ=WEEKLY'] });
+    assert.equal(u.startDateTime, '2026-12-01T12:00:00');
+    assert.equal(u.nextExecutionTime, '2026-12-08T12:00:00Z'); // never runs at creation: strictly after now
+    // The anchor is the creation time, so an end before it is named as such.
+    const res = await api.call('POST', '/api/v1/reload-tasks', { body: { appId: 'a', timeZone: 'UTC', endDateTime: '2026-12-01T11:00:00', recurrence: ['FREQ=DAILY'] } });
+    assert.equal(res.statusCode, 400);
+    assert.equal(errorOf(res).detail, 'endDateTime: must be after the start; no startDateTime was sent, so the task starts now (2026-12-01T12:00:00 in UTC)');
+  });
+
+  it('an unknown time zone is named before any anchoring, and lines without a start are still parsed', async () => {
+    const res = await api.call('POST', '/api/v1/reload-tasks', { body: { appId: 'a', timeZone: 'Mars/Olympus', recurrence: ['FREQ=DAILY'] } });
+    assert.equal(errorOf(res).detail, "timeZone: 'Mars/Olympus' is not an IANA time zone name");
+    const bad = await api.call('POST', '/api/v1/reload-tasks', { body: { appId: 'a', timeZone: 'UTC', recurrence: ['FREQ=DAILY;BYDAY=XX'] } });
+    assert.equal(errorOf(bad).detail, "recurrence[0]: BYDAY value 'XX' is not a weekday");
+  });
+
   it('a schedule with nothing left to run is Completed', async () => {
     const t = await create({ appId: 'a', timeZone: 'UTC', startDateTime: '2026-01-01T00:00:00' });
     assert.equal(t.state, 'Completed');
@@ -258,6 +283,17 @@ describe('PUT /api/v1/reload-tasks/{taskId}', () => {
     assert.equal(errorOf(bad).detail, 'state: must be one of Enabled, Disabled, Completed');
     const type = await api.call('PUT', `/api/v1/reload-tasks/${t.id}`, { body: { autoReload: 1 } });
     assert.equal(errorOf(type).detail, 'autoReload: must be a boolean');
+  });
+
+  it('a PUT that empties startDateTime of a task with recurrence lines anchors it at now; one that leaves it out keeps it', async () => {
+    const t = await create();
+    api.clock.set(Date.parse('2027-02-10T10:30:45Z'));
+    const kept = (await api.call('PUT', `/api/v1/reload-tasks/${t.id}`, { body: { recurrence: ['FREQ=WEEKLY'] } })).json();
+    assert.equal(kept.startDateTime, spec.startDateTime);
+    const res = await api.call('PUT', `/api/v1/reload-tasks/${t.id}`, { body: { startDateTime: '', recurrence: ['FREQ=WEEKLY'] } });
+    assert.equal(res.statusCode, 200, res.body);
+    assert.equal(res.json().startDateTime, '2027-02-10T05:30:00'); // Toronto, EST
+    assert.equal(res.json().nextExecutionTime, '2027-02-17T10:30:00Z');
   });
 
   it('an empty endDateTime removes the end', async () => {

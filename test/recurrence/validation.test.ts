@@ -2,7 +2,7 @@
 // value, ready to be an API error's `detail`.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compileSchedule, RecurrenceError, type ScheduleInput } from '../../src/recurrence/index.js';
+import { compileSchedule, localMinuteAt, RecurrenceError, type ScheduleInput } from '../../src/recurrence/index.js';
 
 const base = { timeZone: 'Europe/Zurich', startDateTime: '2027-01-04T09:00:00' };
 
@@ -118,6 +118,12 @@ describe('start, end and zone', () => {
   });
   it('requires a start when there are lines', () =>
     rejects({ startDateTime: undefined, recurrence: ['RRULE:FREQ=DAILY'] }, 'startDateTime: is required when recurrence lines are given', 'startDateTime'));
+  it('localMinuteAt: the wall time of the minute in the zone, null for a name that is not a zone (the anchor of a task sent without a start)', () => {
+    assert.equal(localMinuteAt('America/Sao_Paulo', Date.parse('2026-12-01T12:34:56.789Z')), '2026-12-01T09:34:00');
+    assert.equal(localMinuteAt('Asia/Kathmandu', Date.parse('2026-12-01T23:59:59Z')), '2026-12-02T05:44:00');
+    assert.equal(localMinuteAt('Europe/Zurich', Date.parse('2027-03-28T01:00:00Z')), '2027-03-28T03:00:00'); // just after the spring gap
+    assert.equal(localMinuteAt('Mars/Olympus', 0), null);
+  });
   it('requires a start for an end', () => rejects({ startDateTime: '', endDateTime: '2027-01-04T09:00:00' }, 'endDateTime: needs a startDateTime'));
   it('rejects a start that is not a string', () => rejects({ startDateTime: 20270104 as unknown as string }, 'startDateTime: must be a string'));
 });
