@@ -138,6 +138,21 @@ describe('the spec\'s Qlik CLI examples, through reload-task', () => {
   });
 });
 
+describe('a qlik-cli script from the wild (NOTES.md), without --startDateTime', () => {
+  it('creates the task, prints only its id (-q), and it starts at the minute it was created', async () => {
+    const before = Date.now();
+    const id = ok(await sh('reload-task create --appId "$APP_ID" --recurrence "RRULE:FREQ=DAILY;INTERVAL=1;BYHOUR=5;BYMINUTE=0;BYSECOND=0" --timeZone "America/Sao_Paulo" --retry 3 -q', { APP_ID: APP })).trim();
+    assert.match(id, /^[0-9a-f]{24}$/);
+    const got = JSON.parse(ok(await sh('reload-task get "$TASK_ID"', { TASK_ID: id }))) as Task & { startDateTime: string; nextExecutionTime: string };
+    assert.equal(got.state, 'Enabled');
+    // The anchor is a local minute in São Paulo between the two instants around the call.
+    const anchor = Date.parse(`${got.startDateTime}-03:00`);
+    assert.ok(anchor > before - 60_000 && anchor <= Date.now(), got.startDateTime);
+    assert.match(got.nextExecutionTime, /T08:00:00Z$/); // 05:00 at -03:00
+    ok(await sh('reload-task rm "$TASK_ID"', { TASK_ID: id }));
+  });
+});
+
 describe('the spec\'s cURL examples, through reload-task', () => {
   it('POST and PUT bodies piped to create -f - and update -f -, GET list with --raw, DELETE', async () => {
     const created = JSON.parse(ok(await sh('reload-task create -f -', {}, SPEC_CURL_BODY.create.replaceAll('2022-', '2099-')))) as Task;
