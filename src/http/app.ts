@@ -85,7 +85,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       server.maxRequestsPerSocket = config.http.maxRequestsPerSocket;
       return server;
     },
-    return503OnClosing: true,
+    // While closing, requests still arriving on open connections get the envelope's 503 with
+    // Retry-After from the hook below, not Fastify's own body.
+    return503OnClosing: false,
     // JSON keys like __proto__ are refused, not merged.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
@@ -119,6 +121,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   app.setErrorHandler(errorHandler);
   app.setNotFoundHandler((request, reply) => {
     sendError(reply, request, 'HTTP-404', `no route ${request.method} ${request.url.split('?')[0]}`);
+  });
+
+  // Draining (SIGTERM): the requests in flight finish; any request that still arrives on an open
+  // connection (Fastify answers it with Connection: close) is a 503 a client or load balancer can
+  // retry elsewhere, before auth or rate limits spend anything on it. /health/ready says 503 too.
+  let closing = false;
+  app.addHook('preClose', async () => void (closing = true));
+  app.addHook('onRequest', async () => {
+    if (closing) throw new ApiError('HTTP-503', 'the service is shutting down; retry the request', { 'retry-after': '1' });
   });
 
   // One log line per request, with its trace id, status and time, and never a header.
