@@ -136,13 +136,15 @@ export function updateTask(task: Task, patch: TaskPatch, now: number): Task {
 
   switch (patch.state) {
     case 'Disabled':
-      next = { ...next, state: 'Disabled', disabledCode: 'MANUALLY' };
+      // A task already disabled keeps why (a get-edit-put of a task its failures disabled sends
+      // `Disabled` back; it must still say CONSECUTIVE-FAILURES, with its log).
+      if (task.state !== 'Disabled') next = { ...next, state: 'Disabled', disabledCode: 'MANUALLY' };
       break;
     case 'Enabled':
       next = { ...next, state: 'Enabled', disabledCode: null, log: null, consecutiveFailures: 0 };
       break;
     case 'Completed':
-      next = { ...next, state: 'Completed' };
+      next = { ...next, state: 'Completed', disabledCode: null, log: null };
       break;
     default:
       // A finished task whose schedule is changed may have runs again.

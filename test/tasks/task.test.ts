@@ -1,0 +1,47 @@
+// The task model's state rules for a PUT, pure: what `state` does to disabledCode and log.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createTask, failureLog, updateTask, type Task } from '../../src/tasks/task.js';
+
+const NOW = Date.parse('2026-12-01T12:00:00Z');
+const owner = { tenantId: 'acme', userId: 'alice' };
+const daily = { appId: 'app', timeZone: 'UTC', startDateTime: '2027-01-01T09:00:00', recurrence: ['FREQ=DAILY'] };
+
+function failed(): Task {
+  const t = createTask(daily, 'a'.repeat(24), owner, NOW);
+  // As the scheduler leaves a task after five failures in a row.
+  return { ...t, state: 'Disabled', disabledCode: 'CONSECUTIVE-FAILURES', log: failureLog(5), consecutiveFailures: 5, nextExecutionTime: null };
+}
+
+describe('PUT state', () => {
+  it('Disabled on an enabled task sets MANUALLY', () => {
+    const t = updateTask(createTask(daily, 'b'.repeat(24), owner, NOW), { state: 'Disabled' }, NOW);
+    assert.equal(t.state, 'Disabled');
+    assert.equal(t.disabledCode, 'MANUALLY');
+    assert.equal(t.nextExecutionTime, null);
+  });
+
+  it('Disabled sent back with a task its failures disabled (get, edit, put) keeps CONSECUTIVE-FAILURES and the log', () => {
+    const t = updateTask(failed(), { state: 'Disabled', partial: true }, NOW);
+    assert.equal(t.state, 'Disabled');
+    assert.equal(t.disabledCode, 'CONSECUTIVE-FAILURES');
+    assert.equal(t.log, failureLog(5));
+    assert.equal(t.partial, true);
+  });
+
+  it('a PUT without state leaves a disabled task as it is', () => {
+    const t = updateTask({ ...failed(), disabledCode: 'OWNER-DELETED', log: null }, { appId: 'other' }, NOW);
+    assert.deepEqual([t.state, t.disabledCode, t.nextExecutionTime], ['Disabled', 'OWNER-DELETED', null]);
+  });
+
+  it('Enabled clears the code, the log and the failure count, and computes the next run', () => {
+    const t = updateTask(failed(), { state: 'Enabled' }, NOW);
+    assert.deepEqual([t.state, t.disabledCode, t.log, t.consecutiveFailures], ['Enabled', null, null, 0]);
+    assert.equal(t.nextExecutionTime, Date.parse('2027-01-01T09:00:00Z'));
+  });
+
+  it('Completed clears a disabled code and log, and has no next run', () => {
+    const t = updateTask(failed(), { state: 'Completed' }, NOW);
+    assert.deepEqual([t.state, t.disabledCode, t.log, t.nextExecutionTime], ['Completed', null, null, null]);
+  });
+});
