@@ -17,6 +17,7 @@ import {
   type OutputOptions,
 } from './api-command.js';
 import { printItems, printOne, printRaw } from './output.js';
+import { isObject } from './api-client.js';
 import { UsageError } from './recurrence-flag.js';
 
 const RELOADS = '/api/v1/reloads';
@@ -78,15 +79,28 @@ function createCommand(io: Io): Command {
   const cmd = new ApiCommand('create')
     .description('reload an app now: queues a manual reload (prints the reload record)')
     .option('-f, --file <file>', 'read the request body (a JSON object) from a file, or - for standard input; flags override its fields')
-    .option('--appId <appId>', 'the app to reload');
+    .option('--appId <appId>', 'the app to reload')
+    .option('--weight <n>', 'its weight, 1 to 10 (passed on to the executor; Qlik Cloud\'s queue honours it)')
+    .option('--variable <name=value>', 'a load-script variable; repeat the flag for more (at most 20)', (v: string, all: string[] = []) => [...all, v]);
   booleanFlag(cmd, 'partial', 'a partial reload (--partial=false sends false)');
   addOutputOptions(addConnectionOptions(cmd), 'table');
   return cmd
-    .addHelpText('after', `\nExample:\n  RELOAD_ID=$(reload-task reloads create --appId ${APP} -q)\n  reload-task reloads get "$RELOAD_ID"`)
-    .action(async (opts: Options & { file?: string; appId?: string; partial?: boolean }) => {
+    .addHelpText('after', `\nExamples:\n  RELOAD_ID=$(reload-task reloads create --appId ${APP} -q)\n  reload-task reloads get "$RELOAD_ID"\n  reload-task reloads create --appId ${APP} --weight 5 --variable vRegion=EMEA --variable vYear=2027`)
+    .action(async (opts: Options & { file?: string; appId?: string; partial?: boolean; weight?: string; variable?: string[] }) => {
       const body = opts.file !== undefined ? readBodyFile(opts.file) : {};
       if (opts.appId !== undefined) body.appId = opts.appId;
       if (opts.partial !== undefined) body.partial = opts.partial;
+      // A number when it reads as one; anything else goes as sent, and the service says what is wrong.
+      if (opts.weight !== undefined) body.weight = /^-?\d+(\.\d+)?$/.test(opts.weight) ? Number(opts.weight) : opts.weight;
+      if (opts.variable !== undefined) {
+        const variables: Record<string, string> = isObject(body.variables) ? { ...(body.variables as Record<string, string>) } : {};
+        for (const pair of opts.variable) {
+          const eq = pair.indexOf('=');
+          if (eq < 1) throw new UsageError(`--variable: '${pair}' is not name=value`);
+          variables[pair.slice(0, eq)] = pair.slice(eq + 1);
+        }
+        body.variables = variables;
+      }
       const client = clientFor(opts, io);
       printOne(io, await client.call('POST', client.url(RELOADS), body), opts, 'reload');
     });

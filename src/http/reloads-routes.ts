@@ -48,6 +48,7 @@ export const reloadResponse = {
     creationTime: { type: 'string' },
     errorMessage: { type: 'string' },
     resourceType: { type: 'string', enum: ['api', 'reload-tasks', 'tasks', 'automate'] },
+    weight: { type: 'integer', minimum: 1, maximum: 10 },
     scheduledTime: { type: 'string', description: 'For a scheduled reload, the occurrence it fired for (UTC).' },
   },
 } as const;
@@ -184,7 +185,7 @@ export async function reloadsRoutes(app: FastifyInstance, o: ReloadsRoutesOption
     },
   );
 
-  app.post<{ Body: { appId: string; partial?: boolean } }>(
+  app.post<{ Body: { appId: string; partial?: boolean; weight?: number; variables?: Record<string, string> } }>(
     RELOADS_PATH,
     {
       schema: {
@@ -197,8 +198,20 @@ export async function reloadsRoutes(app: FastifyInstance, o: ReloadsRoutesOption
           properties: {
             appId: { type: 'string', minLength: 1, maxLength: 256, ...plainText },
             partial: { type: 'boolean' },
-            weight: { type: 'integer', minimum: 1, maximum: 10, description: 'Accepted; reloads run oldest first.' },
-            variables: { type: 'object', maxProperties: 20, additionalProperties: { type: 'string', maxLength: 256 }, description: 'Accepted and not passed on.' },
+            weight: {
+              type: 'integer',
+              minimum: 1,
+              maximum: 10,
+              default: 1,
+              description: 'Recorded and passed on to the executor (Qlik Cloud\'s queue honours it); this service\'s own queue runs reloads oldest first.',
+            },
+            variables: {
+              type: 'object',
+              maxProperties: 20,
+              propertyNames: { maxLength: 256 },
+              additionalProperties: { type: 'string', maxLength: 256 },
+              description: 'Variables for the load script, passed on to the executor (Qlik Cloud, the webhook body, the command\'s environment).',
+            },
           },
         },
         response: { 201: reloadResponse, ...errors },
@@ -209,7 +222,18 @@ export async function reloadsRoutes(app: FastifyInstance, o: ReloadsRoutesOption
       const p = principal(request);
       const now = clock.now();
       const reload = queuedReload(
-        { tenantId: p.tenantId, userId: p.userId, appId: request.body.appId, partial: request.body.partial ?? false, type: 'external', resourceType: 'api', resourceId: null, scheduledTime: null },
+        {
+          tenantId: p.tenantId,
+          userId: p.userId,
+          appId: request.body.appId,
+          partial: request.body.partial ?? false,
+          type: 'external',
+          resourceType: 'api',
+          resourceId: null,
+          scheduledTime: null,
+          weight: request.body.weight ?? 1,
+          variables: request.body.variables === undefined || Object.keys(request.body.variables).length === 0 ? null : { ...request.body.variables },
+        },
         now,
       );
       // The link first: a request it refuses (a Host header that is not host[:port]) queues nothing.

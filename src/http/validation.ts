@@ -24,6 +24,11 @@ export function describeValidation(errors: ReadonlyArray<FastifySchemaValidation
   const params = e.params as Record<string, unknown>;
   if (e.keyword === 'required') return `${join(path, String(params.missingProperty))}: is required`;
   const where = path || (part === 'body' ? 'body' : part ?? 'request');
+  // A key of an object that is refused for itself (propertyNames): name it, shortened.
+  if (e.propertyName !== undefined) {
+    const name = e.propertyName.length > 40 ? `${e.propertyName.slice(0, 40)}…` : e.propertyName;
+    return `${where}: the name '${name}' ${reasonOf(e)}`;
+  }
   return `${where}: ${reasonOf(e)}`;
 }
 
@@ -48,6 +53,8 @@ function reasonOf(e: ErrorObject): string {
       return `must be at most ${String(params.limit)} characters`;
     case 'maxItems':
       return `must have at most ${String(params.limit)} items`;
+    case 'maxProperties':
+      return `must have at most ${String(params.limit)} properties`;
     case 'pattern':
       return typeof schema['x-reason'] === 'string' ? schema['x-reason'] : `must match ${String(params.pattern)}`;
     case 'enum':

@@ -38,6 +38,10 @@ export interface Reload {
   readonly leaseOwner: string | null;
   readonly leaseUntil: number | null;
   readonly attempts: number;
+  /** 1..10 (POST /api/v1/reloads); passed on to the executor. Scheduled reloads have 1. */
+  readonly weight: number;
+  /** Load-script variables (POST /api/v1/reloads), passed on to the executor; null when none. */
+  readonly variables: Readonly<Record<string, string>> | null;
 }
 
 /** The most log text kept on a record: its tail, which is where the reason of a failure is. */
@@ -62,12 +66,15 @@ export function newReloadId(nowMs: number): string {
 }
 
 /** What differs between new reloads; everything else starts empty. */
-export type NewReload = Pick<Reload, 'tenantId' | 'userId' | 'appId' | 'partial' | 'type' | 'resourceType' | 'resourceId' | 'scheduledTime'>;
+export type NewReload = Pick<Reload, 'tenantId' | 'userId' | 'appId' | 'partial' | 'type' | 'resourceType' | 'resourceId' | 'scheduledTime'> &
+  Partial<Pick<Reload, 'weight' | 'variables'>>;
 
 /** A new QUEUED reload, created at `now` (its id from `newReloadId(now)` unless given). */
 export function queuedReload(fields: NewReload, now: number, id: string = newReloadId(now)): Reload {
   return {
     id,
+    weight: 1,
+    variables: null,
     ...fields,
     status: 'QUEUED',
     creationTime: now,
@@ -114,6 +121,7 @@ export interface ReloadJson {
   creationTime: string;
   errorMessage?: string;
   resourceType: string;
+  weight: number;
   /** Our addition: the occurrence a scheduled reload fired for, in UTC. */
   scheduledTime?: string;
 }
@@ -137,6 +145,7 @@ export function reloadToJson(r: Reload, selfHref: string, withLog: boolean): Rel
     creationTime: iso(r.creationTime),
     ...(r.errorMessage !== null && { errorMessage: r.errorMessage }),
     resourceType: r.resourceType,
+    weight: r.weight,
     ...(r.scheduledTime !== null && { scheduledTime: new Date(r.scheduledTime).toISOString().replace(/\.000Z$/, 'Z') }),
   };
 }

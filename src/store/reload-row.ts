@@ -23,10 +23,13 @@ export interface ReloadRow {
   lease_owner: string | null;
   lease_until: number | string | null;
   attempts: number | string;
+  weight: number | string;
+  /** JSON text of an object of strings. */
+  variables: string | null;
 }
 
 export const RELOAD_COLUMNS = `id, tenant_id, user_id, app_id, partial, type, resource_type, resource_id, scheduled_time, status,
-  creation_time, start_time, end_time, log, error_code, error_message, executor, external_id, lease_owner, lease_until, attempts`;
+  creation_time, start_time, end_time, log, error_code, error_message, executor, external_id, lease_owner, lease_until, attempts, weight, variables`;
 
 export function reloadToRow(r: Reload, booleans: 'integer' | 'boolean'): ReloadRow {
   return {
@@ -51,6 +54,8 @@ export function reloadToRow(r: Reload, booleans: 'integer' | 'boolean'): ReloadR
     lease_owner: r.leaseOwner,
     lease_until: r.leaseUntil,
     attempts: r.attempts,
+    weight: r.weight,
+    variables: r.variables === null ? null : JSON.stringify(r.variables),
   };
 }
 
@@ -82,6 +87,8 @@ export function reloadToValues(r: Reload, booleans: 'integer' | 'boolean'): unkn
     r.leaseOwner,
     r.leaseUntil,
     r.attempts,
+    r.weight,
+    r.variables === null ? null : JSON.stringify(r.variables),
   ];
 }
 
@@ -110,5 +117,7 @@ export function reloadFromRow(r: ReloadRow): Reload {
     leaseOwner: r.lease_owner,
     leaseUntil: num(r.lease_until),
     attempts: Number(r.attempts),
+    weight: Number(r.weight),
+    variables: r.variables === null ? null : (JSON.parse(r.variables) as Record<string, string>),
   };
 }

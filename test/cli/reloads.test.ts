@@ -107,3 +107,34 @@ describe('reload-task reloads', () => {
     assert.match(bad.stderr, /argument 'DONE' is invalid/);
   });
 });
+
+describe('reloads create --weight --variable, run by the command executor', () => {
+  let cmdService: Service;
+  let cmdEnv: Record<string, string>;
+  before(async () => {
+    cmdService = await startService({ EXECUTOR: 'command', RELOAD_COMMAND: 'echo "weight=$RELOAD_WEIGHT variables=$RELOAD_VARIABLES"' });
+    cmdEnv = { RELOAD_TASKS_SERVER: cmdService.url, RELOAD_TASKS_TOKEN: await cmdService.token('acme', 'alice') };
+  });
+  after(async () => {
+    await cmdService?.stop();
+  });
+
+  it('the weight is on the record and both reach the command; a --variable without = is bad usage', async () => {
+    const created = json<Reload & { weight: number }>(await cli(['reloads', 'create', '--appId', APP, '--weight', '5', '--variable', 'vRegion=EMEA', '--variable', 'vNote=a=b c'], { env: cmdEnv }));
+    assert.equal(created.weight, 5);
+    // The command is a real process: wait for it to finish, not for a time.
+    let r: Reload = created;
+    for (let i = 0; i < 200 && (r.status === 'QUEUED' || r.status === 'RELOADING'); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 25));
+      r = json<Reload>(await cli(['reloads', 'get', created.id], { env: cmdEnv }));
+    }
+    assert.equal(r.status, 'SUCCEEDED', JSON.stringify(r));
+    assert.match(r.log!, /weight=5 variables=\{"vRegion":"EMEA","vNote":"a=b c"\}/);
+    const bad = await cli(['reloads', 'create', '--appId', APP, '--variable', 'novalue'], { env: cmdEnv });
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--variable: 'novalue' is not name=value/);
+    const range = await cli(['reloads', 'create', '--appId', APP, '--weight', '11'], { env: cmdEnv });
+    assert.equal(range.code, 1);
+    assert.match(range.stderr, /weight: must be an integer from 1 to 10/);
+  });
+});

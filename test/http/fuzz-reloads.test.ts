@@ -66,6 +66,7 @@ function checkReload(ex: Exchange, r: unknown, caller: Caller, withLog: boolean)
   expect(ex, typeof reload.resourceType === 'string' && RESOURCE_TYPES.includes(reload.resourceType), 'a resourceType not in the enum');
   for (const k of ['appId', 'userId', 'tenantId']) expect(ex, typeof reload[k] === 'string' && reload[k] !== '', `a reload without a string ${k}`);
   expect(ex, typeof reload.partial === 'boolean', 'a reload without a boolean partial');
+  expect(ex, Number.isInteger(reload.weight) && (reload.weight as number) >= 1 && (reload.weight as number) <= 10, 'a reload without a weight from 1 to 10');
   expect(ex, typeof reload.creationTime === 'string' && ISO_MS.test(reload.creationTime), 'a creationTime that is not an ISO instant');
   for (const k of ['startTime', 'endTime']) expect(ex, reload[k] === undefined || (typeof reload[k] === 'string' && ISO_MS.test(reload[k])), `a ${k} that is not an ISO instant`);
   expect(ex, reload.scheduledTime === undefined || (typeof reload.scheduledTime === 'string' && UTC_SECONDS.test(reload.scheduledTime)), 'a scheduledTime that is not YYYY-MM-DDTHH:MM:SSZ');
@@ -615,7 +616,7 @@ describe('fuzz: reloads, events and occurrences never answer 5xx and always answ
           if (typeof appId === 'string' && CONTROL.test(appId) && codePoints(appId) <= 256) {
             expect(ex, s === 400, 'a control character in appId: expected 400');
           }
-          const validVars = b.variables === undefined || (isRecord(b.variables) && Object.keys(b.variables).length <= 20 && Object.values(b.variables).every((v) => typeof v === 'string' && codePoints(v) <= 256));
+          const validVars = b.variables === undefined || (isRecord(b.variables) && Object.keys(b.variables).length <= 20 && Object.entries(b.variables).every(([k, v]) => codePoints(k) <= 256 && typeof v === 'string' && codePoints(v) <= 256));
           const valid =
             typeof appId === 'string' && appId !== '' && codePoints(appId) <= 256 && !CONTROL.test(appId) &&
             (b.partial === undefined || typeof b.partial === 'boolean') &&
@@ -631,6 +632,7 @@ describe('fuzz: reloads, events and occurrences never answer 5xx and always answ
           checkReload(ex, r, caller, true);
           expect(ex, r.appId === appId, "the answer's appId is not the appId sent");
           expect(ex, r.partial === (b.partial ?? false), "the answer's partial is not the partial sent");
+          expect(ex, r.weight === (b.weight ?? 1), "the answer's weight is not the weight sent (or 1)");
           expect(ex, r.userId === caller.user && r.status === 'QUEUED' && r.type === 'external' && r.resourceType === 'api', 'not a queued external reload of the caller');
           expect(ex, ex.res.headers.location === (r.links as { self: { href: string } }).self.href, 'Location is not links.self.href');
           const back = await sendJson(caller, 'GET', `${RELOADS}/${String(r.id)}`);

@@ -35,6 +35,40 @@ describe('POST and GET /api/v1/reloads', () => {
     assert.deepEqual(got.json(), r);
   });
 
+  it('weight and variables: weight defaults to 1 and is echoed; both are stored for the executor', async () => {
+    const plain = await reload({ appId: 'app-w0' });
+    assert.equal(plain.weight, 1);
+    const variables = { vRegion: 'EMEA', 'v Name': 'ü "quoted"', [`v${'x'.repeat(255)}`]: 'y'.repeat(256) };
+    const r = await reload({ appId: 'app-w', weight: 10, variables });
+    assert.equal(r.weight, 10);
+    assert.equal(r.variables, undefined); // not part of a reload record, as in Qlik's API
+    assert.deepEqual((await api.call('GET', `/api/v1/reloads/${r.id}`)).json(), r);
+    const stored = (await api.store.getReload('acme', r.id))!;
+    assert.deepEqual([stored.weight, stored.variables], [10, variables]);
+    const none = (await api.store.getReload('acme', plain.id))!;
+    assert.deepEqual([none.weight, none.variables], [1, null]);
+    for (const id of [r.id, plain.id]) assert.equal((await api.call('POST', `/api/v1/reloads/${id}/actions/cancel`)).statusCode, 204);
+  });
+
+  it('400 for a weight outside 1..10 and for variables over the spec\'s limits, naming the field', async () => {
+    const cases: Array<[object, string]> = [
+      [{ weight: 0 }, 'weight: must be an integer from 1 to 10'],
+      [{ weight: 11 }, 'weight: must be an integer from 1 to 10'],
+      [{ weight: 1.5 }, 'weight: must be an integer'],
+      [{ weight: '5' }, 'weight: must be an integer'],
+      [{ variables: ['a'] }, 'variables: must be an object'],
+      [{ variables: { v: 1 } }, 'variables.v: must be a string'],
+      [{ variables: { v: 'x'.repeat(257) } }, 'variables.v: must be at most 256 characters'],
+      [{ variables: Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`v${i}`, 'x'])) }, 'variables: must have at most 20 properties'],
+      [{ variables: { ['v'.repeat(257)]: 'x' } }, `variables: the name '${'v'.repeat(40)}…' must be at most 256 characters`],
+    ];
+    for (const [extra, detail] of cases) {
+      const res = await api.call('POST', '/api/v1/reloads', { body: { appId: 'app-bad', ...extra } });
+      console.log(JSON.stringify(errorOf(res).detail));
+      assert.deepEqual([res.statusCode, errorOf(res).detail], [400, detail], JSON.stringify(extra).slice(0, 60));
+    }
+  });
+
   it('403 for another user, 404 for another tenant, 400 for a missing appId', async () => {
     const r = await reload({ appId: 'app-m2' });
     assert.equal((await api.call('GET', `/api/v1/reloads/${r.id}`, { as: 'bob' })).statusCode, 403);

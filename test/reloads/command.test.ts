@@ -31,6 +31,8 @@ function harness(command: string, options: CommandOptions = {}) {
 
 function job(over: Partial<ReloadJob> = {}): ReloadJob {
   return {
+    weight: 1,
+    variables: null,
     id: '0193a1b2c3d4e5f6a7b8c9d0',
     tenantId: 'acme',
     userId: 'alice',
@@ -92,7 +94,7 @@ describe('CommandExecutor', () => {
   it('gets the reload in its environment, on top of the service\'s', async () => {
     process.env.RELOAD_TASKS_TEST_INHERITED = 'inherited';
     try {
-      const vars = 'RELOAD_ID APP_ID PARTIAL TENANT_ID USER_ID TASK_ID SCHEDULED_TIME RELOAD_TASKS_TEST_INHERITED';
+      const vars = 'RELOAD_ID APP_ID PARTIAL TENANT_ID USER_ID TASK_ID SCHEDULED_TIME RELOAD_WEIGHT RELOAD_VARIABLES RELOAD_TASKS_TEST_INHERITED';
       const cmd = `for v in ${vars}; do eval "echo \\"$v=[\\$$v]\\""; done`;
       const scheduled = await harness(cmd).executor.run(job(), harness(cmd).ctx);
       assert.equal(scheduled.status, 'SUCCEEDED');
@@ -104,13 +106,15 @@ describe('CommandExecutor', () => {
         'USER_ID=[alice]',
         'TASK_ID=[0193a0000000000000000001]',
         'SCHEDULED_TIME=[2026-12-01T11:59:00.000Z]',
+        'RELOAD_WEIGHT=[1]',
+        'RELOAD_VARIABLES=[{}]',
         'RELOAD_TASKS_TEST_INHERITED=[inherited]',
       ]) {
         assert.ok(scheduled.log!.includes(`${line}\n`), `${line} in ${scheduled.log}`);
       }
       const h = harness(cmd);
-      const manual = await h.executor.run(job({ partial: true, resourceId: null, scheduledTime: null, type: 'external' }), h.ctx);
-      for (const line of ['PARTIAL=[true]', 'TASK_ID=[]', 'SCHEDULED_TIME=[]']) assert.ok(manual.log!.includes(`${line}\n`), `${line} in ${manual.log}`);
+      const manual = await h.executor.run(job({ partial: true, resourceId: null, scheduledTime: null, type: 'external', weight: 3, variables: { vYear: '2027', 'v Name': "it's" } }), h.ctx);
+      for (const line of ['PARTIAL=[true]', 'TASK_ID=[]', 'SCHEDULED_TIME=[]', 'RELOAD_WEIGHT=[3]', `RELOAD_VARIABLES=[{"vYear":"2027","v Name":"it's"}]`]) assert.ok(manual.log!.includes(`${line}\n`), `${line} in ${manual.log}`);
     } finally {
       delete process.env.RELOAD_TASKS_TEST_INHERITED;
     }

@@ -314,6 +314,8 @@ function harness(opts: { apiKey?: string; tenantUrl?: string; options?: QlikClou
 
 function job(over: Partial<ReloadJob> = {}): ReloadJob {
   return {
+    weight: 1,
+    variables: null,
     id: '0193a1b2c3d4e5f6a7b8c9d0',
     tenantId: 'acme',
     userId: 'alice',
@@ -356,7 +358,7 @@ describe('QlikCloudExecutor.run', () => {
     assert.equal(result.status, 'SUCCEEDED');
     assert.equal(result.log, fake.final.log);
     assert.equal(fake.posts.length, 1);
-    assert.deepEqual(fake.posts[0]!.body, { appId: APP_ID, partial: true });
+    assert.deepEqual(fake.posts[0]!.body, { appId: APP_ID, partial: true }); // a scheduled reload: no weight, no variables
     assert.ok(fake.requests.every((r) => r.authorized));
     const [created] = [...fake.reloads.values()];
     assert.deepEqual(h.externalIds, [created!.id]);
@@ -365,6 +367,14 @@ describe('QlikCloudExecutor.run', () => {
     assert.ok(gets[0]!.at >= start + POLL_MS, 'the first poll waits one interval after the POST');
     for (const gap of gaps(gets)) assert.ok(gap >= POLL_MS, `polls are at least ${POLL_MS} ms apart (got ${gap})`);
     assert.equal(clock.pendingTimers, 0, 'no timer is left behind');
+  });
+
+  it('passes a manual reload\'s weight and load-script variables on to Qlik', async () => {
+    const h = harness();
+    fake.script = ['SUCCEEDED'];
+    const result = await h.drive(h.executor.run(job({ type: 'external', resourceId: null, scheduledTime: null, weight: 9, variables: { vRegion: 'EMEA', vYear: '2027' } }), h.ctx));
+    assert.equal(result.status, 'SUCCEEDED');
+    assert.deepEqual(fake.posts[0]!.body, { appId: APP_ID, partial: false, weight: 9, variables: { vRegion: 'EMEA', vYear: '2027' } });
   });
 
   it('maps FAILED to FAILED, keeping Qlik\'s errorCode, errorMessage and log', async () => {

@@ -189,6 +189,8 @@ function harness(opts: { retries?: number; timeoutMs?: number; url?: string } = 
 
 function job(over: Partial<ReloadJob> = {}): ReloadJob {
   return {
+    weight: 1,
+    variables: null,
     id: '0193a1b2c3d4e5f6a7b8c9d0',
     tenantId: 'acme',
     userId: 'alice',
@@ -243,6 +245,8 @@ describe('WebhookExecutor', () => {
       taskId: '0193a0000000000000000001',
       scheduledTime: '2026-12-01T11:59:00.000Z',
       attempt: 1,
+      weight: 1,
+      variables: null,
     });
     assert.equal(clock.pendingTimers, 0, 'no timer is left behind');
   });
@@ -255,6 +259,15 @@ describe('WebhookExecutor', () => {
     assert.equal(p.scheduledTime, null);
     assert.equal(p.partial, true);
     assert.equal(p.type, 'external');
+  });
+
+  it('passes on a manual reload\'s weight and load-script variables', async () => {
+    const h = harness();
+    await h.drive(h.executor.run(job({ type: 'external', resourceId: null, scheduledTime: null, weight: 7, variables: { vRegion: 'EMEA', 'v Quote': 'a "b" ü' } }), h.ctx));
+    const d = receiver.deliveries[0]!;
+    assert.ok(d.valid);
+    assert.equal(d.payload!.weight, 7);
+    assert.deepEqual(d.payload!.variables, { vRegion: 'EMEA', 'v Quote': 'a "b" ü' });
   });
 
   it('retries a 500 and a request that hangs past timeoutMs, with the same X-Reload-Id, freshly signed', async () => {

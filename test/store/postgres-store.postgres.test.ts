@@ -122,7 +122,7 @@ describe('several instances', () => {
       const now = Date.now();
       const t = createTask({ appId: 'app', timeZone: 'UTC' }, newTaskId(now), { tenantId: 'acme', userId: 'alice' }, now);
       await a.store.insertTask(t);
-      await a.store.insertReload({ id: '0'.repeat(23) + '1', tenantId: 'acme', userId: 'alice', appId: 'app', partial: false, type: 'external', resourceType: 'api', resourceId: null, scheduledTime: null, status: 'QUEUED', creationTime: now, startTime: null, endTime: null, log: null, errorCode: null, errorMessage: null, executor: null, externalId: null, leaseOwner: null, leaseUntil: null, attempts: 0 });
+      await a.store.insertReload({ id: '0'.repeat(23) + '1', tenantId: 'acme', userId: 'alice', appId: 'app', partial: false, type: 'external', resourceType: 'api', resourceId: null, scheduledTime: null, status: 'QUEUED', creationTime: now, startTime: null, endTime: null, log: null, errorCode: null, errorMessage: null, executor: null, externalId: null, leaseOwner: null, leaseUntil: null, attempts: 0, weight: 1, variables: null });
       await a.store.claimQueued(now, 'a', now + 30_000, 'simulated', { global: 10, perTenant: 10, batch: 10 });
       assert.equal(await a.store.requestCancel('acme', '0'.repeat(23) + '1', now), 'CANCELING');
       await seen;

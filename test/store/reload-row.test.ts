@@ -28,6 +28,8 @@ const reload: Reload = {
   leaseOwner: 'owner',
   leaseUntil: 5,
   attempts: 6,
+  weight: 7,
+  variables: { vRegion: 'EMEA', 'v Name with spaces': 'ü "quoted"' },
 };
 
 describe('reload rows', () => {

@@ -4,7 +4,9 @@
  *
  * The command gets the service's environment plus
  *   RELOAD_ID, APP_ID, PARTIAL ("true"/"false"), TENANT_ID, USER_ID,
- *   TASK_ID (empty for a manual reload), SCHEDULED_TIME (ISO 8601 UTC, empty for a manual reload).
+ *   TASK_ID (empty for a manual reload), SCHEDULED_TIME (ISO 8601 UTC, empty for a manual reload),
+ *   RELOAD_WEIGHT (1..10), RELOAD_VARIABLES (a JSON object of the load-script variables given to
+ *   POST /api/v1/reloads; `{}` when none).
  * The last 7.5 KiB of its stdout and of its stderr go into the reload's log, labelled (both
  * together fit the 16 KiB a reload's log keeps).
  *
@@ -103,6 +105,8 @@ export class CommandExecutor implements Executor {
       USER_ID: job.userId,
       TASK_ID: job.resourceId ?? '',
       SCHEDULED_TIME: job.scheduledTime === null ? '' : new Date(job.scheduledTime).toISOString(),
+      RELOAD_WEIGHT: String(job.weight),
+      RELOAD_VARIABLES: JSON.stringify(job.variables ?? {}),
     };
 
     return new Promise<ExecutionResult>((resolve) => {

@@ -2,7 +2,7 @@
  * The Qlik Cloud executor: asks the tenant's Reloads API to reload the app and follows that reload
  * to its end.
  *
- *   POST {tenantUrl}/api/v1/reloads {appId, partial}      → 201 {id, status: 'QUEUED', …}
+ *   POST {tenantUrl}/api/v1/reloads {appId, partial[, weight][, variables]} → 201 {id, status: 'QUEUED', …}
  *   GET  {tenantUrl}/api/v1/reloads/{id}                   → every pollIntervalMs until final
  *   POST {tenantUrl}/api/v1/reloads/{id}/actions/cancel    → on cancel or timeout (best effort)
  *   GET  {tenantUrl}/api/v1/reloads?appId=…&limit=10       → to find a reload we may have created
@@ -263,7 +263,14 @@ export class QlikCloudExecutor implements Executor {
 
   /** One POST /api/v1/reloads, and what its answer means. */
   private async post(job: ReloadJob, ctx: ExecutionContext): Promise<PostOutcome> {
-    const payload = JSON.stringify({ appId: job.appId, partial: job.partial });
+    // Weight and variables as the caller of our POST /api/v1/reloads gave them (scheduled reloads
+    // have neither): Qlik's queue honours the weight, its engine sets the variables.
+    const payload = JSON.stringify({
+      appId: job.appId,
+      partial: job.partial,
+      ...(job.weight !== 1 && { weight: job.weight }),
+      ...(job.variables !== null && { variables: job.variables }),
+    });
     let answer: Answer;
     try {
       answer = await this.withGrace(ctx, (signal) => this.send('POST', '/api/v1/reloads', payload, ctx, signal));

@@ -11,7 +11,8 @@
  *                                       of the UTF-8 bytes of `<timestamp>.<body>`: the timestamp
  *                                       header's value, a full stop, and the raw request body
  *   {"reloadId", "tenantId", "userId", "appId", "partial", "type", "taskId" (or null),
- *    "scheduledTime" (ISO 8601 UTC, or null), "attempt" (1 for the first delivery, then 2, …)}
+ *    "scheduledTime" (ISO 8601 UTC, or null), "attempt" (1 for the first delivery, then 2, …),
+ *    "weight" (1..10), "variables" (the load-script variables of a manual reload, or null)}
  *
  * Verifying it (the receiver)
  *   1. Recompute the HMAC over `<X-Reload-Timestamp>.<raw body>` — the raw bytes received, before
@@ -61,6 +62,10 @@ export interface WebhookPayload {
   readonly taskId: string | null;
   readonly scheduledTime: string | null;
   readonly attempt: number;
+  /** 1..10, from POST /api/v1/reloads; 1 for scheduled reloads. */
+  readonly weight: number;
+  /** Load-script variables from POST /api/v1/reloads, or null. */
+  readonly variables: Readonly<Record<string, string>> | null;
 }
 
 /** `sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">`. */
@@ -172,6 +177,8 @@ export class WebhookExecutor implements Executor {
       taskId: job.resourceId,
       scheduledTime: job.scheduledTime === null ? null : new Date(job.scheduledTime).toISOString(),
       attempt,
+      weight: job.weight,
+      variables: job.variables,
     };
     const body = JSON.stringify(payload);
     const timestamp = String(Math.floor(ctx.clock.now() / 1000));

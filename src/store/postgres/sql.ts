@@ -151,7 +151,7 @@ export const INSERT_OCCURRENCES = `INSERT INTO occurrences (task_id, nominal_tim
 export const INSERT_RELOADS = `INSERT INTO reloads (${RELOAD_COLUMNS})
   SELECT * FROM unnest(${[
     'text', 'text', 'text', 'text', 'boolean', 'text', 'text', 'text', 'bigint', 'text',
-    'bigint', 'bigint', 'bigint', 'text', 'text', 'text', 'text', 'text', 'text', 'bigint', 'integer',
+    'bigint', 'bigint', 'bigint', 'text', 'text', 'text', 'text', 'text', 'text', 'bigint', 'integer', 'integer', 'text',
   ].map((type, i) => `$${i + 1}::${type}[]`).join(', ')})`;
 
 /**
