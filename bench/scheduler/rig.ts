@@ -154,7 +154,8 @@ export interface Rig {
 export function openRig(path: string, clock: Clock, env: Record<string, string>): Rig {
   const config = loadConfig(env);
   if (config.executor.kind !== 'simulated') throw new Error('the bench uses the simulated executor');
-  const store = SqliteStore.open({ path });
+  // As the server opens it (src/store/open.ts): SQLITE_CACHE_MB in the job's env applies.
+  const store = SqliteStore.open({ path, ...(config.sqliteCacheMb !== undefined && { cacheMb: config.sqliteCacheMb }) });
   const ops = instrument(store);
   const executor = new SimulatedExecutor({ durationMs: config.executor.durationMs, failureRate: 0 });
   const scheduler = new Scheduler(store, executor, clock, quiet, config.scheduler, 'bench-instance');
