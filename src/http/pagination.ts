@@ -12,6 +12,11 @@ export interface Cursor {
   readonly id: string;
   /** Whether the id itself belongs to the page (used after the page it came from was emptied). */
   readonly inclusive: boolean;
+  /**
+   * For a list sorted by another field first (reloads by status, startTime or endTime): that
+   * field's value at the position, with the sort's name, e.g. `endTime:1796400000000`.
+   */
+  readonly key?: string;
 }
 
 const MAC_BYTES = 12;
@@ -27,7 +32,8 @@ export class CursorCodec {
   ) {}
 
   encode(c: Cursor): string {
-    const payload = Buffer.from(`${c.direction === 'after' ? 'a' : 'b'}${c.inclusive ? 'i' : 'x'}${c.id}`).toString('base64url');
+    const key = c.key === undefined ? '' : `\u0001${c.key}`;
+    const payload = Buffer.from(`${c.direction === 'after' ? 'a' : 'b'}${c.inclusive ? 'i' : 'x'}${c.id}${key}`).toString('base64url');
     return `${payload}.${this.mac(payload)}`;
   }
 
@@ -40,9 +46,9 @@ export class CursorCodec {
     const expected = Buffer.from(this.mac(payload), 'base64url');
     if (mac.length !== expected.length || !timingSafeEqual(mac, expected)) return undefined;
     const raw = Buffer.from(payload, 'base64url').toString();
-    const m = /^([ab])([ix])(.+)$/.exec(raw);
+    const m = /^([ab])([ix])([^\u0001]+)(?:\u0001(.*))?$/s.exec(raw);
     if (!m) return undefined;
-    return { direction: m[1] === 'a' ? 'after' : 'before', inclusive: m[2] === 'i', id: m[3]! };
+    return { direction: m[1] === 'a' ? 'after' : 'before', inclusive: m[2] === 'i', id: m[3]!, ...(m[4] !== undefined && { key: m[4] }) };
   }
 
   private mac(payload: string): string {
@@ -87,7 +93,13 @@ export interface KeysetPage<T> {
  * page the other way round. When a cursor's page has been emptied by deletes, the links point back
  * at the cursor's own position (inclusive), so nothing is skipped.
  */
-export async function keysetPage<T extends { id: string }>(source: KeysetSource<T>, limit: number, cursor: Cursor | undefined): Promise<KeysetPage<T>> {
+export async function keysetPage<T extends { id: string }>(
+  source: KeysetSource<T>,
+  limit: number,
+  cursor: Cursor | undefined,
+  /** For a list sorted by another field first: that field's value of an item, as the cursor keeps it. */
+  keyOf?: (item: T) => string,
+): Promise<KeysetPage<T>> {
   const backward = cursor?.direction === 'before';
   const rows = await source.list(cursor, limit + 1);
   const more = rows.length > limit;
@@ -97,11 +109,11 @@ export async function keysetPage<T extends { id: string }>(source: KeysetSource<
   if (!first || !last) {
     // Empty: offer the way back to whatever lies on the other side of the cursor.
     if (!cursor) return { items };
-    const back: Cursor = { direction: backward ? 'after' : 'before', id: cursor.id, inclusive: !cursor.inclusive };
+    const back: Cursor = { direction: backward ? 'after' : 'before', id: cursor.id, inclusive: !cursor.inclusive, ...(cursor.key !== undefined && { key: cursor.key }) };
     return (await source.any(back)) ? { items, [backward ? 'next' : 'prev']: back } : { items };
   }
-  const after: Cursor = { direction: 'after', id: last.id, inclusive: false };
-  const before: Cursor = { direction: 'before', id: first.id, inclusive: false };
+  const after: Cursor = { direction: 'after', id: last.id, inclusive: false, ...(keyOf && { key: keyOf(last) }) };
+  const before: Cursor = { direction: 'before', id: first.id, inclusive: false, ...(keyOf && { key: keyOf(first) }) };
   if (backward) return { items, ...(more && { prev: before }), ...((await source.any(after)) && { next: after }) };
   return { items, ...(more && { next: after }), ...(cursor && (await source.any(before)) && { prev: before }) };
 }

@@ -8,9 +8,9 @@ import type { Clock } from '../clock.js';
 import type { Principal } from '../auth/verifier.js';
 import { queuedReload, RELOAD_STATUSES, reloadToJson, type Reload, type ReloadStatus } from '../reloads/reload.js';
 import { FilterError, selectByFilter, type FilterSelection } from '../reloads/scim-filter.js';
-import type { Store } from '../store/store.js';
+import type { ReloadSortKey, Store } from '../store/store.js';
 import { ApiError } from './errors.js';
-import { CursorCodec, keysetPage, pageLink } from './pagination.js';
+import { CursorCodec, keysetPage, pageLink, type Cursor } from './pagination.js';
 import { errorResponse, plainText } from './schemas.js';
 
 export const RELOADS_PATH = '/api/v1/reloads';
@@ -52,6 +52,25 @@ export const reloadResponse = {
     scheduledTime: { type: 'string', description: 'For a scheduled reload, the occurrence it fired for (UTC).' },
   },
 } as const;
+
+/** The sorts of GET /reloads (each also with + or -), and the column each sorts by before the id. */
+const SORTS = ['creationTime', 'status', 'startTime', 'endTime'] as const;
+type SortField = (typeof SORTS)[number];
+const SORT_COLUMN: Record<SortField, ReloadSortKey | undefined> = { creationTime: undefined, status: 'status', startTime: 'start_time', endTime: 'end_time' };
+
+/** The value a reload sorts by (an unset time as -1, as the stores order it). */
+function sortValue(field: SortField, r: Reload): string | number {
+  if (field === 'status') return r.status;
+  return (field === 'startTime' ? r.startTime : r.endTime) ?? -1;
+}
+
+/** A cursor's sort value, if it was made for a list sorted by `field`. */
+function parseSortKey(field: SortField, key: string | undefined): string | number | undefined {
+  if (key === undefined || !key.startsWith(`${field}:`)) return undefined;
+  const value = key.slice(field.length + 1);
+  if (field === 'status') return (RELOAD_STATUSES as readonly string[]).includes(value) ? value : undefined;
+  return /^-?\d{1,16}$/.test(value) ? Number(value) : undefined;
+}
 
 const errors = { 400: errorResponse, 401: errorResponse, 403: errorResponse, 404: errorResponse, 429: errorResponse, 500: errorResponse, 503: errorResponse };
 const tags = ['Reloads'];
@@ -112,9 +131,11 @@ export async function reloadsRoutes(app: FastifyInstance, o: ReloadsRoutesOption
             prev: { type: 'string', maxLength: 512 },
             sort: {
               type: 'string',
-              enum: ['-creationTime', 'creationTime', '+creationTime'],
+              enum: SORTS.flatMap((f) => [f, `+${f}`, `-${f}`]),
               default: '-creationTime',
-              description: 'Newest first (-creationTime, the default) or oldest first; sorting by status, startTime or endTime is not supported.',
+              description:
+                'The field to sort by, with + (the default) or - for descending; ties in order of creation. Newest first (-creationTime) unless given. ' +
+                'A startTime or endTime not yet set sorts before every time. Sorting by status, startTime or endTime reads all of the matching reloads for each page: narrow it with appId, status or filter on large histories.',
             },
             filter: {
               type: 'string',
@@ -148,7 +169,17 @@ export async function reloadsRoutes(app: FastifyInstance, o: ReloadsRoutesOption
         partial: q.partial ?? selection?.partial,
         combinations: selection && !selection.all ? selection.keys : undefined,
       };
-      const ascending = q.sort === 'creationTime' || q.sort === '+creationTime';
+      // The schema admits only the SORTS, each bare or with + or -.
+      const sort = q.sort ?? '-creationTime';
+      const sortField = sort.replace(/^[+-]/, '') as SortField;
+      const ascending = !sort.startsWith('-');
+      const sortKey = SORT_COLUMN[sortField];
+      // A cursor of a list sorted by another field carries that field's value at its position.
+      const boundKeyOf = (b: Cursor): string | number | undefined => (sortKey === undefined ? undefined : parseSortKey(sortField, b.key));
+      if (cursor && (sortKey === undefined ? cursor.key !== undefined : boundKeyOf(cursor) === undefined)) {
+        throw new ApiError('HTTP-400', `${param}: not a ${param} cursor of a list sorted by ${sortField}`);
+      }
+      const sorted = { sortKey };
       const contradicts = (q.status !== undefined && selection?.status !== undefined && q.status !== selection.status) || (q.partial !== undefined && selection?.partial !== undefined && q.partial !== selection.partial);
       const page = selection?.keys.length === 0 || contradicts ? { items: [], next: undefined, prev: undefined } : await keysetPage(
         {
@@ -156,14 +187,17 @@ export async function reloadsRoutes(app: FastifyInstance, o: ReloadsRoutesOption
           // the creation time, so id order is creationTime order. The store answers newest first:
           // an oldest-first page is its answer reversed (the first page: everything above '').
           list: async (b, limit) => {
-            if (!ascending) return store.listReloads({ ...filter, ...(b && { [b.direction === 'after' ? 'below' : 'above']: b.id, inclusive: b.inclusive }), limit });
-            const bound = b ? { [b.direction === 'after' ? 'above' : 'below']: b.id, inclusive: b.inclusive } : { above: '' };
-            return (await store.listReloads({ ...filter, ...bound, limit })).reverse();
+            if (!ascending) return store.listReloads({ ...filter, ...sorted, ...(b && { [b.direction === 'after' ? 'below' : 'above']: b.id, boundKey: boundKeyOf(b), inclusive: b.inclusive }), limit });
+            const bound = b
+              ? { [b.direction === 'after' ? 'above' : 'below']: b.id, boundKey: boundKeyOf(b), inclusive: b.inclusive }
+              : { above: '', boundKey: sortKey === undefined ? undefined : sortKey === 'status' ? '' : -2 };
+            return (await store.listReloads({ ...filter, ...sorted, ...bound, limit })).reverse();
           },
-          any: (b) => store.anyReload({ ...filter, [(b.direction === 'after') !== ascending ? 'below' : 'above']: b.id, inclusive: b.inclusive }),
+          any: (b) => store.anyReload({ ...filter, ...sorted, [(b.direction === 'after') !== ascending ? 'below' : 'above']: b.id, boundKey: boundKeyOf(b), inclusive: b.inclusive }),
         },
         q.limit,
         cursor,
+        sortKey === undefined ? undefined : (r) => `${sortField}:${sortValue(sortField, r)}`,
       );
       const base = o.baseUrl(request);
       const links: { self: { href: string }; next?: { href: string }; prev?: { href: string } } = { self: { href: `${base}${request.url}` } };

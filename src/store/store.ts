@@ -85,8 +85,17 @@ export interface ReloadListQuery {
   readonly below?: string | undefined;
   readonly above?: string | undefined;
   readonly inclusive?: boolean | undefined;
+  /**
+   * Sorted by this column first, then by id, both descending (`below`/`above` then compare the pair
+   * (value, id) with (boundKey, below/above)); undefined: by id alone. A start or end time that is
+   * not set sorts as -1, before every time.
+   */
+  readonly sortKey?: ReloadSortKey | undefined;
+  readonly boundKey?: string | number | undefined;
   readonly limit: number;
 }
+
+export type ReloadSortKey = 'status' | 'start_time' | 'end_time';
 
 export interface ReloadStore {
   insertReload(reload: Reload): Promise<void>;

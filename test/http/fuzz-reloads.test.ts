@@ -57,6 +57,18 @@ const HADMIN: Caller = { tenant: 'hooli', user: 'ivan', admin: true };
 
 let api: TestApi;
 /** The reload shape of a success body; `withLog` false: the record must not carry its log. */
+const SORT_FIELDS = ['creationTime', 'status', 'startTime', 'endTime'];
+/** Where a reload of a list answer stands in a sort by `field`: (value, id), an unset time as -1. */
+function sortPosition(field: string, r: Record<string, unknown>): [string | number, string] {
+  const id = String(r.id);
+  if (field === 'status') return [String(r.status), id];
+  if (field === 'startTime' || field === 'endTime') return [typeof r[field] === 'string' ? Date.parse(r[field] as string) : -1, id];
+  return [id, id];
+}
+function comparePositions(a: [string | number, string], b: [string | number, string]): number {
+  return a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0;
+}
+
 function checkReload(ex: Exchange, r: unknown, caller: Caller, withLog: boolean): asserts r is Record<string, unknown> {
   expect(ex, typeof r === 'object' && r !== null && !Array.isArray(r), 'a reload that is not an object');
   const reload = r as Record<string, unknown>;
@@ -399,7 +411,7 @@ describe('fuzz: reloads, events and occurrences never answer 5xx and always answ
         case 'resourceId':
           return fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...tasks.map((s) => s.id)) }, { weight: 1, arbitrary: fc.stringMatching(/^[0-9a-f]{24}$/) }, { weight: 1, arbitrary: fc.integer({ min: 60, max: 70 }).map((n) => 'a'.repeat(n)) }, { weight: 2, arbitrary: genericValue });
         case 'sort':
-          return fc.constantFrom('-creationTime', 'creationTime', 'creationTime', '%2BcreationTime', '+creationTime', '', '-id', 'status', '-endTime');
+          return fc.constantFrom('-creationTime', 'creationTime', 'creationTime', '%2BcreationTime', '+creationTime', '', '-id', 'status', '-endTime', '%2BstartTime', 'endTime', '-status', 'Status', 'endtime', '--endTime');
         case 'filter':
           return fc.oneof(
             { weight: 4, arbitrary: scimArb.map(renderScim) },
@@ -464,11 +476,12 @@ describe('fuzz: reloads, events and occurrences never answer 5xx and always answ
           for (const r of data) checkReload(ex, r, caller, withLog);
           const items = data as Array<Record<string, unknown>>;
           const sort = one('sort');
-          if (sort !== undefined && !['-creationTime', 'creationTime', '+creationTime'].includes(sort)) fail(ex, `sort=${sort}: expected 400`);
-          const ascending = sort === 'creationTime' || sort === '+creationTime';
+          const field = sort?.replace(/^[+-]/, '') ?? 'creationTime';
+          if (sort !== undefined && !SORT_FIELDS.includes(field)) fail(ex, `sort=${sort}: expected 400`);
+          const ascending = sort !== undefined && !sort.startsWith('-');
           for (let i = 1; i < items.length; i++) {
-            const [a, b] = [String(items[i - 1]!.id), String(items[i]!.id)];
-            expect(ex, ascending ? a < b : a > b, ascending ? 'sort=creationTime: a list that is not oldest first' : 'a list that is not newest first (descending ids)');
+            const [a, b] = [sortPosition(field, items[i - 1]!), sortPosition(field, items[i]!)];
+            expect(ex, ascending ? comparePositions(a, b) < 0 : comparePositions(a, b) > 0, `sort=${sort ?? '(none)'}: a list that is not in ${ascending ? 'ascending' : 'descending'} (${field}, id) order`);
           }
           const n = limit === undefined ? 10 : Number(limit);
           if (Number.isInteger(n) && n >= 1 && n <= 100) expect(ex, items.length <= n, 'more items than the limit');
@@ -502,7 +515,7 @@ describe('fuzz: reloads, events and occurrences never answer 5xx and always answ
           partial: sometimes(fc.constantFrom('true', 'false'), 0.3),
           resourceId: sometimes(fc.constantFrom(...tasks.map((x) => x.id)), 0.15),
           log: sometimes(fc.constantFrom('true', 'false'), 0.5),
-          sort: sometimes(fc.constantFrom('creationTime', '%2BcreationTime', '-creationTime'), 0.4),
+          sort: sometimes(fc.constantFrom('creationTime', '%2BcreationTime', '-creationTime', 'status', '-status', 'startTime', '-startTime', '%2BendTime', '-endTime'), 0.4),
           filter: sometimes(scimArb.map((n) => encodeURIComponent(renderScim(n))), 0.3),
         })
         .map((f) => Object.fromEntries(Object.entries(f).filter(([, v]) => v !== undefined)) as Partial<Record<'appId' | 'status' | 'partial' | 'resourceId' | 'log' | 'sort' | 'filter', string>>),
@@ -533,7 +546,7 @@ describe('fuzz: reloads, events and occurrences never answer 5xx and always answ
           const q = Object.entries(filters).map(([k, v]) => `${k}=${v}`);
           const withLog = filters.log === 'true';
           const reference = (await walk(caller, `${RELOADS}?${[...q, 'limit=100'].join('&')}`, 'next', withLog)).pages.flat();
-          if (filters.sort !== undefined && filters.sort !== '-creationTime') {
+          if (filters.sort !== undefined && /^(%2B)?creationTime$/.test(filters.sort)) {
             // Oldest first: the same reloads as newest first, the other way round.
             const unsorted = q.filter((p) => !p.startsWith('sort='));
             const newest = (await walk(caller, `${RELOADS}?${[...unsorted, 'limit=100'].join('&')}`, 'next', withLog));

@@ -1,9 +1,10 @@
 // /api/v1/reloads, /api/v1/events and a task's occurrences, through app.inject().
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { queuedReload, type Reload } from '../../src/reloads/reload.js';
 import { SimulatedExecutor } from '../../src/reloads/executors/simulated.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
-import { createTestApi, errorOf, type TestApi } from '../helpers/api.js';
+import { createTestApi, errorOf, NOW, type TestApi } from '../helpers/api.js';
 import { quiet } from '../helpers/scheduler.js';
 
 let api: TestApi;
@@ -161,8 +162,8 @@ describe('POST and GET /api/v1/reloads', () => {
     }
     assert.deepEqual(ascPages, [...ascPages].sort(), 'oldest first across pages');
     assert.deepEqual(ascPages.filter((id) => ids.includes(id)), ids);
-    const byStatus = await api.call('GET', '/api/v1/reloads?sort=status');
-    assert.deepEqual([byStatus.statusCode, errorOf(byStatus).detail], [400, 'sort: must be one of -creationTime, creationTime, +creationTime']);
+    const byId = await api.call('GET', '/api/v1/reloads?sort=id');
+    assert.deepEqual([byId.statusCode, errorOf(byId).detail], [400, 'sort: must be one of creationTime, +creationTime, -creationTime, status, +status, -status, startTime, +startTime, -startTime, endTime, +endTime, -endTime']);
     // A filter it cannot read: a 400 that says what and where.
     const bad = await api.call('GET', `/api/v1/reloads?filter=${encodeURIComponent('status ne "FAILED"')}`);
     assert.deepEqual([bad.statusCode, errorOf(bad).code, errorOf(bad).detail], [400, 'HTTP-400', "filter: operator 'ne' after status is not supported (eq is)"]);
@@ -193,6 +194,62 @@ describe('POST and GET /api/v1/reloads', () => {
     assert.equal((await api.call('GET', `/api/v1/reloads/${first.id}`)).json().status, 'RELOADING');
     const next = await reload({ appId: 'app-busy' });
     assert.equal(next.status, 'QUEUED');
+  });
+
+  it('sort by status, startTime or endTime (each + or -): pages in that order, ties by creation, unset times first; links both ways', async () => {
+    const as: [string, string] = ['sortco', 'alice'];
+    const statuses = ['SUCCEEDED', 'FAILED', 'QUEUED', 'RELOADING', 'CANCELED', 'EXCEEDED_LIMIT', 'SUCCEEDED', 'FAILED', 'QUEUED', 'SUCCEEDED', 'CANCELING', 'FAILED', 'SUCCEEDED'] as const;
+    const made: Reload[] = [];
+    for (const [i, status] of statuses.entries()) {
+      const base = queuedReload({ tenantId: 'sortco', userId: 'alice', appId: `app-s${i % 4}`, partial: false, type: 'external', resourceType: 'api', resourceId: null, scheduledTime: null }, NOW + i * 1000);
+      const started = status === 'QUEUED' ? null : NOW + ((i * 7) % 5) * 60_000; // ties on purpose
+      const ended = ['QUEUED', 'RELOADING', 'CANCELING'].includes(status) ? null : NOW + ((i * 3) % 4) * 3_600_000;
+      const r: Reload = { ...base, status, startTime: started, endTime: ended };
+      await api.store.insertReload(r);
+      made.push(r);
+    }
+    const value = (field: string, r: Reload): string | number =>
+      field === 'creationTime' ? r.id : field === 'status' ? r.status : ((field === 'startTime' ? r.startTime : r.endTime) ?? -1);
+    for (const sort of ['status', '%2Bstatus', '-status', 'startTime', '-startTime', 'endTime', '%2BendTime', '-endTime', 'creationTime', '-creationTime']) {
+      const field = sort.replace(/^(%2B|-)/, '');
+      const sign = sort.startsWith('-') ? -1 : 1;
+      const want = [...made]
+        .sort((a, b) => {
+          const [x, y] = [value(field, a), value(field, b)];
+          return sign * (x < y ? -1 : x > y ? 1 : a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+        })
+        .map((r) => r.id);
+      const pages: string[][] = [];
+      let url: string | undefined = `/api/v1/reloads?sort=${sort}&limit=4`;
+      let last: { links: { next?: { href: string }; prev?: { href: string } } } | undefined;
+      while (url) {
+        const res = await api.call('GET', url, { as });
+        assert.equal(res.statusCode, 200, `${sort}: ${res.body}`);
+        last = res.json();
+        pages.push(res.json().data.map((r: { id: string }) => r.id));
+        url = last!.links.next && new URL(last!.links.next.href).pathname + new URL(last!.links.next.href).search;
+      }
+      assert.deepEqual(pages.flat(), want, sort);
+      // Back from the last page through the prev links: the same pages, the other way round.
+      const back: string[][] = [];
+      url = last!.links.prev && new URL(last!.links.prev.href).pathname + new URL(last!.links.prev.href).search;
+      while (url) {
+        const res = await api.call('GET', url, { as });
+        back.push(res.json().data.map((r: { id: string }) => r.id));
+        const prev: { href: string } | undefined = res.json().links.prev;
+        url = prev && new URL(prev.href).pathname + new URL(prev.href).search;
+      }
+      assert.deepEqual(back, pages.slice(0, -1).reverse(), `${sort}, backwards`);
+    }
+    // A cursor is for the sort it was made for.
+    const first = (await api.call('GET', '/api/v1/reloads?sort=-endTime&limit=2', { as })).json();
+    const cursor = new URL(first.links.next.href).searchParams.get('next')!;
+    for (const other of ['-startTime', '-creationTime', 'status']) {
+      const res = await api.call('GET', `/api/v1/reloads?sort=${other}&limit=2&next=${encodeURIComponent(cursor)}`, { as });
+      assert.deepEqual([res.statusCode, errorOf(res).detail], [400, `next: not a next cursor of a list sorted by ${other.replace('-', '')}`]);
+    }
+    const bad = await api.call('GET', '/api/v1/reloads?sort=-id', { as });
+    assert.equal(bad.statusCode, 400);
   });
 
   it("400 for a cursor of the tasks list: each list takes only its own cursors", async () => {

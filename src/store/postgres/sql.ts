@@ -81,11 +81,19 @@ export function listReloads(q: ReloadListQuery, select: 'rows' | 'exists'): { te
   if (q.partial !== undefined) add('partial = ?', q.partial);
   if (q.combinations !== undefined) add(`status || '|' || partial::int || '|' || type = ANY(?::text[])`, q.combinations);
   const eq = q.inclusive ? '=' : '';
-  if (q.below !== undefined) add(`id <${eq} ?`, q.below);
-  if (q.above !== undefined) add(`id >${eq} ?`, q.above);
+  // Sorted by another column first: the keyset is the pair (value, id), compared as a row value.
+  const key = q.sortKey === undefined ? undefined : q.sortKey === 'status' ? 'status' : `coalesce(${q.sortKey}, -1)`;
+  const bounded = (op: string, id: string): void => {
+    if (key === undefined) return add(`id ${op}${eq} ?`, id);
+    params.push(q.boundKey, id);
+    where.push(`(${key}, id) ${op}${eq} ($${params.length - 1}::${q.sortKey === 'status' ? 'text' : 'bigint'}, $${params.length}::text)`);
+  };
+  if (q.below !== undefined) bounded('<', q.below);
+  if (q.above !== undefined) bounded('>', q.above);
   params.push(select === 'rows' ? q.limit : 1);
   const order = q.above !== undefined ? 'ASC' : 'DESC';
-  return { text: `SELECT ${select === 'rows' ? RELOAD_COLUMNS : '1'} FROM reloads WHERE ${where.join(' AND ')} ORDER BY id ${order} LIMIT $${params.length}`, params };
+  const orderBy = key === undefined ? `id ${order}` : `${key} ${order}, id ${order}`;
+  return { text: `SELECT ${select === 'rows' ? RELOAD_COLUMNS : '1'} FROM reloads WHERE ${where.join(' AND ')} ORDER BY ${orderBy} LIMIT $${params.length}`, params };
 }
 
 /**

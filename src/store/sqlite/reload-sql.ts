@@ -3,6 +3,7 @@
  * purpose and parameters.
  */
 import { RELOAD_COLUMNS } from '../reload-row.js';
+import type { ReloadSortKey } from '../store.js';
 
 export const ACTIVE = `('QUEUED', 'RELOADING', 'CANCELING')`;
 export const RUNNING = `('RELOADING', 'CANCELING')`;
@@ -33,6 +34,12 @@ export interface ReloadListShape {
   readonly combinations: boolean;
   readonly bound: 'none' | 'below' | 'above';
   readonly inclusive: boolean;
+  readonly sortKey: ReloadSortKey | undefined;
+}
+
+/** The value a list sorted by `key` orders by: unset times sort as -1, before every time. */
+export function sortExpression(key: ReloadSortKey): string {
+  return key === 'status' ? 'status' : `coalesce(${key}, -1)`;
 }
 
 /** A keyset page of a tenant's reloads, newest (highest id) first. Params as the shape says; limit. */
@@ -46,10 +53,15 @@ export function listReloadsSql(shape: ReloadListShape, select: 'rows' | 'exists'
   // @combinations: a JSON array of `status|partial|type` keys (a SCIM filter's admitted combinations).
   if (shape.combinations) where.push(`status || '|' || partial || '|' || type IN (SELECT value FROM json_each(@combinations))`);
   const eq = shape.inclusive ? '=' : '';
-  if (shape.bound === 'below') where.push(`id <${eq} @bound_id`);
-  if (shape.bound === 'above') where.push(`id >${eq} @bound_id`);
+  // Sorted by another column first: the keyset is the pair (value, id), compared as a row value.
+  const key = shape.sortKey === undefined ? undefined : sortExpression(shape.sortKey);
+  const position = key === undefined ? 'id' : `(${key}, id)`;
+  const bound = key === undefined ? '@bound_id' : '(@bound_key, @bound_id)';
+  if (shape.bound === 'below') where.push(`${position} <${eq} ${bound}`);
+  if (shape.bound === 'above') where.push(`${position} >${eq} ${bound}`);
   const order = shape.bound === 'above' ? 'ASC' : 'DESC';
-  return `SELECT ${select === 'rows' ? RELOAD_COLUMNS : '1'} FROM reloads WHERE ${where.join(' AND ')} ORDER BY id ${order} LIMIT ${select === 'rows' ? '@limit' : '1'}`;
+  const orderBy = key === undefined ? `id ${order}` : `${key} ${order}, id ${order}`;
+  return `SELECT ${select === 'rows' ? RELOAD_COLUMNS : '1'} FROM reloads WHERE ${where.join(' AND ')} ORDER BY ${orderBy} LIMIT ${select === 'rows' ? '@limit' : '1'}`;
 }
 
 /** Cancel a queued reload at once. Params: tenant_id, id, now. */

@@ -35,6 +35,7 @@ function listQuery(q: Omit<ReloadListQuery, 'limit'>, select: 'rows' | 'exists')
     combinations: q.combinations !== undefined,
     bound,
     inclusive: q.inclusive === true,
+    sortKey: q.sortKey,
   } as const;
   const params: Record<string, unknown> = { tenant_id: q.tenantId };
   if (shape.user) params.user_id = q.userId;
@@ -44,6 +45,7 @@ function listQuery(q: Omit<ReloadListQuery, 'limit'>, select: 'rows' | 'exists')
   if (shape.partial) params.partial = q.partial ? 1 : 0;
   if (shape.combinations) params.combinations = JSON.stringify(q.combinations);
   if (bound !== 'none') params.bound_id = q.below ?? q.above;
+  if (bound !== 'none' && q.sortKey !== undefined) params.bound_key = q.boundKey;
   return { text: sql.listReloadsSql(shape, select), params };
 }
 
