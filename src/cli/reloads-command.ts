@@ -80,7 +80,7 @@ function createCommand(io: Io): Command {
     .description('reload an app now: queues a manual reload (prints the reload record)')
     .option('-f, --file <file>', 'read the request body (a JSON object) from a file, or - for standard input; flags override its fields')
     .option('--appId <appId>', 'the app to reload')
-    .option('--weight <n>', 'its weight, 1 to 10 (passed on to the executor; Qlik Cloud\'s queue honours it)')
+    .option('--weight <n>', 'its weight, 1 to 10: heavier reloads of a tenant start first (and Qlik Cloud gets it too)')
     .option('--variable <name=value>', 'a load-script variable; repeat the flag for more (at most 20)', (v: string, all: string[] = []) => [...all, v]);
   booleanFlag(cmd, 'partial', 'a partial reload (--partial=false sends false)');
   addOutputOptions(addConnectionOptions(cmd), 'table');

@@ -237,7 +237,7 @@ export async function reloadsRoutes(app: FastifyInstance, o: ReloadsRoutesOption
               minimum: 1,
               maximum: 10,
               default: 1,
-              description: 'Recorded and passed on to the executor (Qlik Cloud\'s queue honours it); this service\'s own queue runs reloads oldest first.',
+              description: 'The higher the weight, the sooner the reload starts relative to the tenant\'s other queued reloads (then oldest first). Also passed on to the executor.',
             },
             variables: {
               type: 'object',

@@ -198,3 +198,37 @@ describe(`a reload asked for while one of the app is queued (${TEST_STORE})`, ()
     for (const a of answers) if (a) assert.equal(a.id, inserted[0]!.id);
   });
 });
+
+describe(`the queue and weights (${TEST_STORE})`, () => {
+  let ts: TestStore;
+  before(async () => {
+    ts = await createTestStore(dir);
+  });
+  after(() => ts.drop());
+
+  it("a tenant's free slots go to its heaviest queued reloads first, then the oldest; other tenants keep their order", async () => {
+    const made: Reload[] = [];
+    let at = NOW;
+    const add = async (tenantId: string, weight: number, appId: string): Promise<Reload> => {
+      at += 1;
+      const r = queuedReload({ tenantId, userId: 'alice', appId, partial: false, type: 'external', resourceType: 'api', resourceId: null, scheduledTime: null, weight }, at);
+      await ts.store.insertReload(r);
+      made.push(r);
+      return r;
+    };
+    const a1 = await add('wa', 1, 'a1');
+    const a2 = await add('wa', 1, 'a2');
+    const a3 = await add('wa', 7, 'a3');
+    const a4 = await add('wa', 10, 'a4');
+    const b1 = await add('wb', 1, 'b1');
+    const a5 = await add('wa', 7, 'a5');
+    const claim = async () => (await ts.store.claimQueued(at, 'me', at + 60_000, 'simulated', { global: 100, perTenant: 2, batch: 100 })).map((r) => r.id).sort();
+    // Two slots per tenant: wa's weight 10 and the older of its two weight 7; wb's only one.
+    assert.deepEqual(await claim(), [a4.id, a3.id, b1.id].sort());
+    // Those two end: wa's next are its other weight 7, then its oldest of weight 1.
+    await ts.store.finishReloads([{ id: a4.id, result: { status: 'SUCCEEDED' } }, { id: a3.id, result: { status: 'SUCCEEDED' } }], at, { maxConsecutiveFailures: 5 });
+    assert.deepEqual(await claim(), [a5.id, a1.id].sort());
+    assert.deepEqual((await ts.store.listReloads({ tenantId: 'wa', status: 'QUEUED', limit: 10 })).map((r) => r.id), [a2.id]);
+    assert.equal(made.length, 6);
+  });
+});

@@ -184,10 +184,10 @@ export const RUNNING_COUNT = `SELECT count(*)::int AS n FROM reloads WHERE statu
 export const STARTABLE = `WITH running AS (
     SELECT tenant_id, count(*) AS n FROM reloads WHERE status IN ('RELOADING', 'CANCELING') GROUP BY tenant_id
   ), queued AS (
-    SELECT id, tenant_id, resource_id FROM reloads WHERE status = 'QUEUED' ORDER BY id LIMIT 10000
+    SELECT id, tenant_id, resource_id, weight FROM reloads WHERE status = 'QUEUED' ORDER BY id LIMIT 10000
   ), ranked AS (
     SELECT q.id, q.tenant_id,
-      row_number() OVER (PARTITION BY q.tenant_id ORDER BY q.id) AS tenant_rank,
+      row_number() OVER (PARTITION BY q.tenant_id ORDER BY q.weight DESC, q.id) AS tenant_rank,
       row_number() OVER (PARTITION BY coalesce(q.resource_id, q.id) ORDER BY q.id) AS task_rank
     FROM queued q
     WHERE q.resource_id IS NULL OR NOT EXISTS (

@@ -44,7 +44,10 @@ export const RUNNING_COUNT = `SELECT count(*) AS n FROM reloads WHERE status IN 
 
 /**
  * Queued reloads that may start: oldest first, at most one per task and none of a task that has one
- * running, and no more per tenant than its free slots. Only the oldest 10,000 queued are considered,
+ * running, and no more per tenant than its free slots, which go to the tenant's reloads of the
+ * highest weight first (POST /reloads' `weight`, 1..10; then the oldest), as Qlik describes the
+ * weight: "the sooner the reload will be scheduled relative to other reloads for the same
+ * tenant". Only the oldest 10,000 queued are considered,
  * so the query stays cheap under a herd. "Running" is written as the partial index
  * reloads_active_by_task's own condition minus QUEUED: SQLite uses a partial index only when the
  * query repeats its condition. Params: per_tenant, limit.
@@ -52,10 +55,10 @@ export const RUNNING_COUNT = `SELECT count(*) AS n FROM reloads WHERE status IN 
 export const STARTABLE = `WITH running AS (
     SELECT tenant_id, count(*) AS n FROM reloads WHERE status IN ('RELOADING', 'CANCELING') GROUP BY tenant_id
   ), queued AS (
-    SELECT id, tenant_id, resource_id FROM reloads WHERE status = 'QUEUED' ORDER BY id LIMIT 10000
+    SELECT id, tenant_id, resource_id, weight FROM reloads WHERE status = 'QUEUED' ORDER BY id LIMIT 10000
   ), ranked AS (
     SELECT q.id, q.tenant_id,
-      row_number() OVER (PARTITION BY q.tenant_id ORDER BY q.id) AS tenant_rank,
+      row_number() OVER (PARTITION BY q.tenant_id ORDER BY q.weight DESC, q.id) AS tenant_rank,
       row_number() OVER (PARTITION BY coalesce(q.resource_id, q.id) ORDER BY q.id) AS task_rank
     FROM queued q
     WHERE q.resource_id IS NULL OR NOT EXISTS (
