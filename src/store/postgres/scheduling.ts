@@ -12,6 +12,8 @@ import { failureLog, type Task } from '../../tasks/task.js';
 import { query } from './connection.js';
 import * as sql from './sql.js';
 
+const SCHEDULED_VALUE_INDEXES = sql.SCHEDULED_RELOAD_FIELDS.map((f) => sql.RELOAD_FIELDS.indexOf(f));
+
 export async function fireDue(c: pg.PoolClient, now: number, limit: number, planner: Planner): Promise<FiredOccurrence[]> {
   const { rows } = await query<TaskRow & { active: boolean }>(c, sql.DUE_TASKS, [now, limit]);
   if (rows.length === 0) return [];
@@ -49,9 +51,10 @@ export async function fireDue(c: pg.PoolClient, now: number, limit: number, plan
     ),
   );
   const recorded = planned.filter((p) => inserted.has(`${p.task.id}@${p.nominal}`));
-  // One array per column (unnest), from each reload's values in RELOAD_FIELDS order.
+  // One array per column (unnest), from each reload's values (in RELOAD_FIELDS order), for the
+  // SCHEDULED_RELOAD_FIELDS: a scheduled reload's weight and variables are the columns' defaults.
   const reloads = recorded.flatMap((p) => (p.reload ? [reloadToValues(p.reload, 'boolean')] : []));
-  if (reloads.length > 0) await query(c, sql.INSERT_RELOADS, sql.RELOAD_FIELDS.map((_, i) => reloads.map((r) => r[i])));
+  if (reloads.length > 0) await query(c, sql.INSERT_RELOADS, SCHEDULED_VALUE_INDEXES.map((i) => reloads.map((r) => r[i])));
 
   const last = new Map<string, number>();
   const missed = new Map<string, number>();

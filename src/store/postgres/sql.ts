@@ -155,11 +155,17 @@ export const INSERT_OCCURRENCES = `INSERT INTO occurrences (task_id, nominal_tim
   FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[]) AS u(task_id, nominal_time, tenant_id, outcome, reload_id)
   ON CONFLICT DO NOTHING RETURNING task_id, nominal_time`;
 
-/** Insert many reloads. Params: one array per RELOAD_FIELDS column, in order. */
-export const INSERT_RELOADS = `INSERT INTO reloads (${RELOAD_COLUMNS})
+/**
+ * The columns a firing writes: all but `weight` and `variables`, which a scheduled reload leaves at
+ * their defaults (1, null), so the batch does not ship two more arrays of constants.
+ */
+export const SCHEDULED_RELOAD_FIELDS = RELOAD_FIELDS.filter((f) => f !== 'weight' && f !== 'variables');
+
+/** Insert many scheduled reloads. Params: one array per SCHEDULED_RELOAD_FIELDS column, in order. */
+export const INSERT_RELOADS = `INSERT INTO reloads (${SCHEDULED_RELOAD_FIELDS.join(', ')})
   SELECT * FROM unnest(${[
     'text', 'text', 'text', 'text', 'boolean', 'text', 'text', 'text', 'bigint', 'text',
-    'bigint', 'bigint', 'bigint', 'text', 'text', 'text', 'text', 'text', 'text', 'bigint', 'integer', 'integer', 'text',
+    'bigint', 'bigint', 'bigint', 'text', 'text', 'text', 'text', 'text', 'text', 'bigint', 'integer',
   ].map((type, i) => `$${i + 1}::${type}[]`).join(', ')})`;
 
 /**
