@@ -21,6 +21,7 @@ import { isObject } from './api-client.js';
 import { UsageError } from './recurrence-flag.js';
 
 const RELOADS = '/api/v1/reloads';
+const SORTS = ['creationTime', 'status', 'startTime', 'endTime'].flatMap((f) => [f, `-${f}`, `+${f}`]);
 const STATUSES = ['QUEUED', 'RELOADING', 'CANCELING', 'SUCCEEDED', 'FAILED', 'CANCELED', 'EXCEEDED_LIMIT'];
 const APP = '116dbfae-7fb9-4983-8e23-5ccd8c508722';
 
@@ -46,15 +47,20 @@ function lsCommand(io: Io): Command {
     .option('--limit <n>', 'the total number of reloads to retrieve, across pages (default: one page of 10)', parseLimit)
     .option('--next <cursor>', 'start at this cursor (from links.next of a --raw answer)')
     .option('--prev <cursor>', 'start at this cursor (from links.prev of a --raw answer)')
-    .option('--log', 'include each reload\'s log');
+    .option('--log', 'include each reload\'s log')
+    .addOption(new Option('--sort <field>', 'the order: creationTime, status, startTime or endTime; prefix - for descending (default -creationTime)').choices(SORTS))
+    .option('--filter <scim>', 'a SCIM filter on status, partial and type, e.g. \'status eq "FAILED" or status eq "EXCEEDED_LIMIT"\'');
   booleanFlag(cmd, 'partial', 'only partial reloads; --partial=false: only full ones');
   addOutputOptions(addConnectionOptions(cmd), 'table');
   return cmd
-    .addHelpText('after', `\nExamples:\n  reload-task reloads ls --status FAILED --limit 50 --table\n  reload-task reloads ls --resourceId 65f1c0de12ab34cd56ef7890 -q`)
-    .action(async (opts: Options & { appId?: string; resourceId?: string; status?: string; limit?: number; next?: string; prev?: string; log?: boolean; partial?: boolean }) => {
+    .addHelpText(
+      'after',
+      `\nExamples:\n  reload-task reloads ls --status FAILED --limit 50 --table\n  reload-task reloads ls --resourceId 65f1c0de12ab34cd56ef7890 -q\n  reload-task reloads ls --sort -endTime --filter 'status eq "FAILED" or status eq "EXCEEDED_LIMIT"' --table`,
+    )
+    .action(async (opts: Options & { appId?: string; resourceId?: string; status?: string; limit?: number; next?: string; prev?: string; log?: boolean; partial?: boolean; sort?: string; filter?: string }) => {
       if (opts.next !== undefined && opts.prev !== undefined) throw new UsageError('--next, --prev: give one of them, not both');
       const client = clientFor(opts, io);
-      const query = { appId: opts.appId, resourceId: opts.resourceId, status: opts.status, partial: opts.partial, log: opts.log, next: opts.next, prev: opts.prev };
+      const query = { appId: opts.appId, resourceId: opts.resourceId, status: opts.status, partial: opts.partial, log: opts.log, sort: opts.sort, filter: opts.filter, next: opts.next, prev: opts.prev };
       if (opts.raw) {
         const answer = await client.call('GET', client.url(RELOADS, { ...query, limit: opts.limit === undefined ? undefined : Math.min(opts.limit, 100) }));
         printRaw(io, answer.text);

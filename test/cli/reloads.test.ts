@@ -72,6 +72,17 @@ describe('reload-task reloads', () => {
     assert.deepEqual(lines(fullOnly), [running]);
     assert.deepEqual(lines(first), [queued]);
     assert.deepEqual(lines(viaAlias), [queued, running]);
+    // --sort and --filter go to the server as they are (a + survives the URL).
+    const [oldest, byStatusAsc, filtered] = await Promise.all([
+      rt('reloads', 'ls', '--sort', '+creationTime', '-q'),
+      rt('reloads', 'ls', '--sort', 'status', '-q'),
+      rt('reloads', 'ls', '--filter', 'status eq "RELOADING" or status eq "FAILED"', '-q'),
+    ]);
+    assert.deepEqual(lines(oldest), [running, queued]);
+    assert.deepEqual(lines(byStatusAsc), [queued, running]); // QUEUED before RELOADING
+    assert.deepEqual(lines(filtered), [running]);
+    const bad = await rt('reloads', 'ls', '--sort', 'name');
+    assert.equal(bad.code, 2);
   });
 
   it('ls --table and get', async () => {
