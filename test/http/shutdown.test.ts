@@ -35,7 +35,7 @@ function parseResponses(raw: string): RawResponse[] {
   return out;
 }
 
-it('while closing: the request in flight completes, the next one on its connection is a 503 envelope with Retry-After', async () => {
+it('while closing: the request in flight completes, the next one on its connection is a 503 envelope with Retry-After', { timeout: 30_000 }, async () => {
   const api = await createTestApi();
   await api.app.listen({ host: '127.0.0.1', port: 0 });
   const { port } = api.app.server.address() as AddressInfo;
@@ -53,7 +53,11 @@ it('while closing: the request in flight completes, the next one on its connecti
   socket.write(`POST /api/v1/reload-tasks HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nAuthorization: ${auth}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body.slice(0, 5)}`);
   await arrived;
   const closed = api.app.close();
-  while (api.app.server.listening) await tick(); // preClose has run once the listener is gone
+  // preClose has run once the listener is gone (bounded, so a regression fails instead of hanging).
+  for (let i = 0; api.app.server.listening; i++) {
+    assert.ok(i < 100_000, 'the server never stopped listening after close()');
+    await tick();
+  }
 
   // The rest of the body, and a second request pipelined behind it on the same connection.
   socket.write(body.slice(5));
