@@ -23,7 +23,7 @@ export function previewCommand(write: (text: string) => void): Command {
   return new Command('preview')
     .description('print the run times of a schedule (the first ones, or the first ones after an instant)')
     .requiredOption('--timeZone <zone>', 'IANA time zone the schedule is expanded in, e.g. Europe/Zurich')
-    .option('--startDateTime <local>', 'local start, without offset, e.g. 2027-01-01T11:18:00; without it, lines start at the minute of --after (or now), as a task created then would')
+    .option('--startDateTime <local>', 'local start, without offset, e.g. 2027-01-01T11:18:00; without it, lines start at the first whole minute after --after (or now), as a task created then would')
     .option('--endDateTime <local>', 'local end (inclusive), without offset')
     .addOption(
       new Option('--recurrence <line>', 'an RRULE/EXRULE/RDATE/EXDATE line; repeat the flag, or give a qlik-cli list \'"RRULE:…","RRULE:…"\'')
@@ -43,9 +43,10 @@ Example:
     .action((opts: PreviewOptions) => {
       let schedule;
       try {
-        // Lines without a start start where the service would start them: at the minute the task
-        // is created, here the minute of --after (or now).
-        const anchor = opts.recurrence.length > 0 && !opts.startDateTime ? localMinuteAt(opts.timeZone, opts.after ?? Date.now()) : null;
+        // Lines without a start start where the service would start them: at the first whole minute
+        // after the task is created, here after --after (or now), and the times listed are after it.
+        if (opts.recurrence.length > 0 && !opts.startDateTime) opts.after ??= Date.now();
+        const anchor = opts.recurrence.length > 0 && !opts.startDateTime ? localMinuteAt(opts.timeZone, opts.after! + 60_000) : null;
         schedule = compileSchedule({
           timeZone: opts.timeZone,
           startDateTime: anchor ?? opts.startDateTime,

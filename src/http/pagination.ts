@@ -14,7 +14,7 @@ export interface Cursor {
   readonly inclusive: boolean;
   /**
    * For a list sorted by another field first (reloads by status, startTime or endTime): that
-   * field's value at the position, with the sort's name, e.g. `endTime:1796400000000`.
+   * field's value at the position, after the sort it was made for, e.g. `-endTime:1796400000000`.
    */
   readonly key?: string;
 }

@@ -64,10 +64,14 @@ function sortValue(field: SortField, r: Reload): string | number {
   return (field === 'startTime' ? r.startTime : r.endTime) ?? -1;
 }
 
-/** A cursor's sort value, if it was made for a list sorted by `field`. */
-function parseSortKey(field: SortField, key: string | undefined): string | number | undefined {
-  if (key === undefined || !key.startsWith(`${field}:`)) return undefined;
-  const value = key.slice(field.length + 1);
+/**
+ * A cursor's sort value, if it was made for a list in this order: `order` is the sort with its
+ * direction (`-endTime`, or `endTime` for `+endTime` too), so that a cursor of one direction is
+ * not read as a position in the other.
+ */
+function parseSortKey(field: SortField, order: string, key: string | undefined): string | number | undefined {
+  if (key === undefined || !key.startsWith(`${order}:`)) return undefined;
+  const value = key.slice(order.length + 1);
   if (field === 'status') return (RELOAD_STATUSES as readonly string[]).includes(value) ? value : undefined;
   return /^-?\d{1,16}$/.test(value) ? Number(value) : undefined;
 }
@@ -170,14 +174,15 @@ export async function reloadsRoutes(app: FastifyInstance, o: ReloadsRoutesOption
         combinations: selection && !selection.all ? selection.keys : undefined,
       };
       // The schema admits only the SORTS, each bare or with + or -.
-      const sort = q.sort ?? '-creationTime';
-      const sortField = sort.replace(/^[+-]/, '') as SortField;
-      const ascending = !sort.startsWith('-');
+      const order = (q.sort ?? '-creationTime').replace(/^\+/, '');
+      const sortField = order.replace(/^-/, '') as SortField;
+      const ascending = !order.startsWith('-');
       const sortKey = SORT_COLUMN[sortField];
-      // A cursor of a list sorted by another field carries that field's value at its position.
-      const boundKeyOf = (b: Cursor): string | number | undefined => (sortKey === undefined ? undefined : parseSortKey(sortField, b.key));
+      // A cursor of a list sorted by another field carries that field's value at its position, with
+      // the order it was made for.
+      const boundKeyOf = (b: Cursor): string | number | undefined => (sortKey === undefined ? undefined : parseSortKey(sortField, order, b.key));
       if (cursor && (sortKey === undefined ? cursor.key !== undefined : boundKeyOf(cursor) === undefined)) {
-        throw new ApiError('HTTP-400', `${param}: not a ${param} cursor of a list sorted by ${sortField}`);
+        throw new ApiError('HTTP-400', `${param}: not a ${param} cursor of a list sorted by ${order}`);
       }
       const sorted = { sortKey };
       const contradicts = (q.status !== undefined && selection?.status !== undefined && q.status !== selection.status) || (q.partial !== undefined && selection?.partial !== undefined && q.partial !== selection.partial);
@@ -197,7 +202,7 @@ export async function reloadsRoutes(app: FastifyInstance, o: ReloadsRoutesOption
         },
         q.limit,
         cursor,
-        sortKey === undefined ? undefined : (r) => `${sortField}:${sortValue(sortField, r)}`,
+        sortKey === undefined ? undefined : (r) => `${order}:${sortValue(sortField, r)}`,
       );
       const base = o.baseUrl(request);
       const links: { self: { href: string }; next?: { href: string }; prev?: { href: string } } = { self: { href: `${base}${request.url}` } };

@@ -110,8 +110,8 @@ export function compileSchedule(input: ScheduleInput): Schedule {
 
 /**
  * The local wall time (`2027-01-01T11:18:00`) of the minute containing `ms` in `timeZone`, or null
- * for a name that is not a zone. A task whose recurrence lines come without a start is anchored
- * here, at the minute it is created (docs/time-semantics.md).
+ * for a name that is not a zone. A task whose recurrence lines come without a start is anchored at
+ * the minute after the one it is created in (docs/time-semantics.md).
  */
 export function localMinuteAt(timeZone: string, ms: number): string | null {
   const zone = TimeZone.get(timeZone);

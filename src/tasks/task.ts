@@ -163,14 +163,15 @@ export function scheduleOf(task: Pick<Task, 'timeZone' | 'startDateTime' | 'endD
 
 /**
  * Recurrence lines without a start (qlik-cli's `create` makes `--startDateTime` optional, and real
- * scripts leave it out) are anchored at the minute the task is created or so changed, in its time
- * zone; the start is stored and echoed, so the schedule means the same after every restart. The
- * first run is still the first occurrence strictly after now: creating a task never runs it.
+ * scripts leave it out) are anchored at the first whole minute after the task is created or so
+ * changed, in its time zone; the start is stored and echoed, so the schedule means the same after
+ * every restart. Strictly after now, so that the start never is an occurrence already past: a
+ * `COUNT=3` rule runs three times, and the first run is still strictly after now.
  */
 function anchorStart(task: Task, now: number): Task {
   if (task.startDateTime !== null && task.startDateTime !== '') return task;
   if (!Array.isArray(task.recurrence) || task.recurrence.length === 0) return task;
-  const start = localMinuteAt(task.timeZone, now);
+  const start = localMinuteAt(task.timeZone, now + 60_000);
   return start === null ? task : { ...task, startDateTime: start };
 }
 

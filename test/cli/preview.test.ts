@@ -12,12 +12,19 @@ function run(...args: string[]) {
 }
 
 describe('reload-task preview', () => {
-  it('lines without --startDateTime start at the minute of --after, as a task created then would', () => {
+  it('lines without --startDateTime start at the first whole minute after --after (or now), as a task created then would', () => {
     const r = run('preview', '--timeZone', 'America/Sao_Paulo', '--recurrence', 'RRULE:FREQ=DAILY;INTERVAL=1;BYHOUR=5;BYMINUTE=0;BYSECOND=0', '--after', '2027-03-01T10:20:30Z', '--count', '2', '--json');
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout), ['2027-03-02T05:00:00-03:00', '2027-03-03T05:00:00-03:00']);
     const weekly = run('preview', '--timeZone', 'UTC', '--recurrence', 'FREQ=WEEKLY', '--after', '2027-03-01T10:20:30Z', '--count', '1', '--json');
-    assert.deepEqual(JSON.parse(weekly.stdout), ['2027-03-08T10:20:00+00:00']); // the anchor's weekday and minute
+    assert.deepEqual(JSON.parse(weekly.stdout), ['2027-03-01T10:21:00+00:00']); // the anchor itself, then weekly
+    // Without --after: from now, so nothing listed is already past, and COUNT counts from there.
+    const before = Date.now();
+    const now = run('preview', '--timeZone', 'UTC', '--recurrence', 'RRULE:FREQ=DAILY;COUNT=2', '--json');
+    const times = (JSON.parse(now.stdout) as string[]).map((t) => Date.parse(t));
+    assert.equal(times.length, 2);
+    assert.ok(times[0]! > before && times[0]! <= Date.now() + 60_000, now.stdout);
+    assert.equal(times[1]! - times[0]!, 86_400_000);
   });
 
   it('prints the issue example as JSON with offsets', () => {

@@ -9,7 +9,7 @@ describe('CursorCodec', () => {
   it('round-trips direction, id, inclusive and a sort key, and a cursor without a key has none', () => {
     const cursors: Cursor[] = [
       { direction: 'after', id: '01a23179de0000000028637d', inclusive: false },
-      { direction: 'before', id: '01a23179de0000000028637d', inclusive: true, key: 'endTime:-1' },
+      { direction: 'before', id: '01a23179de0000000028637d', inclusive: true, key: '-endTime:-1' },
       { direction: 'after', id: 'x', inclusive: false, key: 'status:EXCEEDED_LIMIT' },
       { direction: 'after', id: 'x', inclusive: false, key: '' },
     ];

@@ -74,22 +74,27 @@ describe('POST /api/v1/reload-tasks', () => {
     assert.equal(t.startDateTime, '');
   });
 
-  it('recurrence lines without a startDateTime start at the minute of creation, stored and echoed (qlik-cli scripts leave it out)', async () => {
+  it('recurrence lines without a startDateTime start at the first whole minute after creation, stored and echoed (qlik-cli scripts leave it out)', async () => {
     // NOW is 2026-12-01T12:00:00Z; a real script: --recurrence "RRULE:FREQ=DAILY;INTERVAL=1;BYHOUR=5;BYMINUTE=0;BYSECOND=0" --timeZone America/Sao_Paulo
     api.clock.set(NOW + 17_500);
     const t = await create({ appId: 'a', timeZone: 'America/Sao_Paulo', recurrence: ['RRULE:FREQ=DAILY;INTERVAL=1;BYHOUR=5;BYMINUTE=0;BYSECOND=0'] });
-    assert.equal(t.startDateTime, '2026-12-01T09:00:00');
+    assert.equal(t.startDateTime, '2026-12-01T09:01:00');
     assert.equal(t.state, 'Enabled');
     assert.equal(t.nextExecutionTime, '2026-12-02T08:00:00Z'); // 05:00 -03:00 tomorrow
     assert.deepEqual((await api.call('GET', `/api/v1/reload-tasks/${t.id}`)).json(), t);
-    // An empty string is "not set" too; a rule that leaves out the time of day takes the start's.
+    // An empty string is "not set" too; a rule that leaves out the time of day takes the start's,
+    // so its first run is the start itself, a minute after creation at most (never at creation).
+    api.clock.set(NOW);
     const u = await create({ appId: 'a', timeZone: 'UTC', startDateTime: '', recurrence: ['FREQ=WEEKLY'] });
-    assert.equal(u.startDateTime, '2026-12-01T12:00:00');
-    assert.equal(u.nextExecutionTime, '2026-12-08T12:00:00Z'); // never runs at creation: strictly after now
+    assert.equal(u.startDateTime, '2026-12-01T12:01:00');
+    assert.equal(u.nextExecutionTime, '2026-12-01T12:01:00Z');
+    // COUNT counts runs after creation: the start is never an occurrence already past.
+    const counted = await create({ appId: 'a', timeZone: 'UTC', recurrence: ['RRULE:FREQ=DAILY;COUNT=1'] });
+    assert.deepEqual([counted.state, counted.nextExecutionTime], ['Enabled', '2026-12-01T12:01:00Z']);
     // The anchor is the creation time, so an end before it is named as such.
     const res = await api.call('POST', '/api/v1/reload-tasks', { body: { appId: 'a', timeZone: 'UTC', endDateTime: '2026-12-01T11:00:00', recurrence: ['FREQ=DAILY'] } });
     assert.equal(res.statusCode, 400);
-    assert.equal(errorOf(res).detail, 'endDateTime: must be after the start; no startDateTime was sent, so the task starts now (2026-12-01T12:00:00 in UTC)');
+    assert.equal(errorOf(res).detail, 'endDateTime: must be after the start; no startDateTime was sent, so the task starts now (2026-12-01T12:01:00 in UTC)');
   });
 
   it('an unknown time zone is named before any anchoring, and lines without a start are still parsed', async () => {
@@ -292,8 +297,8 @@ describe('PUT /api/v1/reload-tasks/{taskId}', () => {
     assert.equal(kept.startDateTime, spec.startDateTime);
     const res = await api.call('PUT', `/api/v1/reload-tasks/${t.id}`, { body: { startDateTime: '', recurrence: ['FREQ=WEEKLY'] } });
     assert.equal(res.statusCode, 200, res.body);
-    assert.equal(res.json().startDateTime, '2027-02-10T05:30:00'); // Toronto, EST
-    assert.equal(res.json().nextExecutionTime, '2027-02-17T10:30:00Z');
+    assert.equal(res.json().startDateTime, '2027-02-10T05:31:00'); // Toronto, EST
+    assert.equal(res.json().nextExecutionTime, '2027-02-10T10:31:00Z');
   });
 
   it('an empty endDateTime removes the end', async () => {

@@ -65,7 +65,6 @@ describe('POST and GET /api/v1/reloads', () => {
     ];
     for (const [extra, detail] of cases) {
       const res = await api.call('POST', '/api/v1/reloads', { body: { appId: 'app-bad', ...extra } });
-      console.log(JSON.stringify(errorOf(res).detail));
       assert.deepEqual([res.statusCode, errorOf(res).detail], [400, detail], JSON.stringify(extra).slice(0, 60));
     }
   });
@@ -244,10 +243,14 @@ describe('POST and GET /api/v1/reloads', () => {
     // A cursor is for the sort it was made for.
     const first = (await api.call('GET', '/api/v1/reloads?sort=-endTime&limit=2', { as })).json();
     const cursor = new URL(first.links.next.href).searchParams.get('next')!;
-    for (const other of ['-startTime', '-creationTime', 'status']) {
+    for (const other of ['-startTime', '-creationTime', 'status', 'endTime', '%2BendTime']) {
       const res = await api.call('GET', `/api/v1/reloads?sort=${other}&limit=2&next=${encodeURIComponent(cursor)}`, { as });
-      assert.deepEqual([res.statusCode, errorOf(res).detail], [400, `next: not a next cursor of a list sorted by ${other.replace('-', '')}`]);
+      assert.deepEqual([res.statusCode, errorOf(res).detail], [400, `next: not a next cursor of a list sorted by ${other.replace('%2B', '')}`]);
     }
+    // +endTime and endTime are one order: their cursors are the same.
+    const asc = (await api.call('GET', '/api/v1/reloads?sort=endTime&limit=2', { as })).json();
+    const ascCursor = new URL(asc.links.next.href).searchParams.get('next')!;
+    assert.equal((await api.call('GET', `/api/v1/reloads?sort=%2BendTime&limit=2&next=${encodeURIComponent(ascCursor)}`, { as })).statusCode, 200);
     const bad = await api.call('GET', '/api/v1/reloads?sort=-id', { as });
     assert.equal(bad.statusCode, 400);
   });
