@@ -48,6 +48,33 @@ describe('migrations', () => {
     await c.end();
     await assert.rejects(PostgresStore.open({ url: base.location }), SchemaTooNewError);
   });
+
+  it('000006 on a database with reloads on record: they keep their rows, with weight 1 and no variables', async () => {
+    const base = await fresh();
+    const c = new pg.Client({ connectionString: base.location });
+    await c.connect();
+    // Back to schema 5, with a reload written as a build of that schema wrote it.
+    await c.query('ALTER TABLE reloads DROP COLUMN weight, DROP COLUMN variables');
+    await c.query('DELETE FROM schema_migrations WHERE version = 6');
+    await c.query(`INSERT INTO reloads (id, tenant_id, user_id, app_id, partial, type, resource_type, status, creation_time, attempts)
+      VALUES ('01a200000000000000000001', 'acme', 'alice', 'app', false, 'external', 'api', 'SUCCEEDED', 1, 1)`);
+    await c.end();
+    const store = await PostgresStore.open({ url: base.location });
+    try {
+      const r = (await store.getReload('acme', '01a200000000000000000001'))!;
+      assert.deepEqual([r.status, r.weight, r.variables], ['SUCCEEDED', 1, null]);
+    } finally {
+      await store.close();
+    }
+    // The range check holds for rows written after it.
+    const after = new pg.Client({ connectionString: base.location });
+    await after.connect();
+    try {
+      await assert.rejects(after.query("UPDATE reloads SET weight = 11 WHERE id = '01a200000000000000000001'"), /reloads_weight_range/);
+    } finally {
+      await after.end();
+    }
+  });
 });
 
 describe('prepared statements', () => {
