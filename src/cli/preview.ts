@@ -45,8 +45,11 @@ Example:
       try {
         // Lines without a start start where the service would start them: at the first whole minute
         // after the task is created, here after --after (or now), and the times listed are after it.
-        if (opts.recurrence.length > 0 && !opts.startDateTime) opts.after ??= Date.now();
-        const anchor = opts.recurrence.length > 0 && !opts.startDateTime ? localMinuteAt(opts.timeZone, opts.after! + 60_000) : null;
+        let anchor: string | null = null;
+        if (opts.recurrence.length > 0 && !opts.startDateTime) {
+          opts.after ??= Date.now();
+          anchor = localMinuteAt(opts.timeZone, opts.after + 60_000);
+        }
         schedule = compileSchedule({
           timeZone: opts.timeZone,
           startDateTime: anchor ?? opts.startDateTime,

@@ -77,7 +77,7 @@ export interface Owner {
 }
 
 export function createTask(body: TaskCreate, id: string, owner: Owner, now: number): Task {
-  const task: Task = anchorStart({
+  const { task, anchored } = withAnchoredStart({
     id,
     tenantId: owner.tenantId,
     userId: owner.userId,
@@ -102,7 +102,7 @@ export function createTask(body: TaskCreate, id: string, owner: Owner, now: numb
     version: 1,
   }, now);
   checkFields(task);
-  const schedule = compile(task, now, body.endDateTime !== undefined, task.startDateTime !== (body.startDateTime ?? null));
+  const schedule = compile(task, now, body.endDateTime !== undefined, anchored);
   return schedulerView(task, schedule, now);
 }
 
@@ -112,7 +112,7 @@ export function createTask(body: TaskCreate, id: string, owner: Owner, now: numb
  */
 export function updateTask(task: Task, patch: TaskPatch, now: number): Task {
   const has = <K extends keyof TaskPatch>(k: K): boolean => patch[k] !== undefined;
-  let next: Task = anchorStart({
+  const merged = withAnchoredStart({
     ...task,
     appId: patch.appId ?? task.appId,
     partial: patch.partial ?? task.partial,
@@ -125,14 +125,14 @@ export function updateTask(task: Task, patch: TaskPatch, now: number): Task {
     updatedAt: now,
     version: task.version + 1,
   }, now);
+  let next = merged.task;
   checkFields(next);
   const scheduleChanged = has('recurrence') || has('startDateTime') || has('endDateTime') || has('timeZone');
   // A past end is refused when it is set, not when a client sends back the one the task has (a
   // get-edit-put of a task whose end has passed, e.g. to disable it): only a new end, or a new time
   // zone that moves the end, is checked.
   const endMoved = (has('endDateTime') && next.endDateTime !== task.endDateTime) || (has('timeZone') && next.timeZone !== task.timeZone);
-  const startAnchored = next.startDateTime !== (has('startDateTime') ? (patch.startDateTime ?? null) : task.startDateTime);
-  const schedule = compile(next, now, endMoved, startAnchored);
+  const schedule = compile(next, now, endMoved, merged.anchored);
 
   switch (patch.state) {
     case 'Disabled':
@@ -168,11 +168,12 @@ export function scheduleOf(task: Pick<Task, 'timeZone' | 'startDateTime' | 'endD
  * every restart. Strictly after now, so that the start never is an occurrence already past: a
  * `COUNT=3` rule runs three times, and the first run is still strictly after now.
  */
-function anchorStart(task: Task, now: number): Task {
-  if (task.startDateTime !== null && task.startDateTime !== '') return task;
-  if (!Array.isArray(task.recurrence) || task.recurrence.length === 0) return task;
+function withAnchoredStart(task: Task, now: number): { task: Task; anchored: boolean } {
+  const unanchored = { task, anchored: false };
+  if (task.startDateTime !== null && task.startDateTime !== '') return unanchored;
+  if (!Array.isArray(task.recurrence) || task.recurrence.length === 0) return unanchored;
   const start = localMinuteAt(task.timeZone, now + 60_000);
-  return start === null ? task : { ...task, startDateTime: start };
+  return start === null ? unanchored : { task: { ...task, startDateTime: start }, anchored: true };
 }
 
 function compile(task: Task, now: number, checkEndInPast: boolean, startAnchored = false): Schedule {
