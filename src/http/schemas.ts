@@ -35,7 +35,7 @@ const taskFields = {
   },
   startDateTime: {
     ...localDateTime,
-    description: 'The local time (without offset, in timeZone) from which the task recurs, e.g. 2027-01-01T11:18:00. Not before 1970-01-01T00:00:00Z. Empty with an empty recurrence: no schedule.',
+    description: 'The local time (without offset, in timeZone) from which the task recurs, e.g. 2027-01-01T11:18:00. Not before 1970-01-01T00:00:00Z nor after 9999-12-31T23:59:59Z. Empty with an empty recurrence: no schedule.',
   },
   endDateTime: { ...localDateTime, description: 'The local time (without offset, in timeZone) at which the task stops recurring, inclusive.' },
 } as const;

@@ -46,6 +46,14 @@ export interface Schedule {
 /** Largest `between` / `first` answer, so that a SECONDLY rule cannot fill memory. */
 export const MAX_LIST = 100_000;
 
+/**
+ * The last instant a schedule can name, 9999-12-31T23:59:59Z (UTC seconds): the API writes times
+ * as `YYYY-MM-DDTHH:MM:SSZ`, which has no year 10000. A start after it is refused; occurrences
+ * after it do not exist, so such a schedule ends there (`9999-12-31T23:59:59` west of UTC is in
+ * year 10000).
+ */
+export const LAST_INSTANT = 253_402_300_799;
+
 /** Compiles (and so validates) a schedule; throws RecurrenceError naming the field at fault. */
 export function compileSchedule(input: ScheduleInput): Schedule {
   if (typeof input.timeZone !== 'string' || input.timeZone === '') {
@@ -72,12 +80,17 @@ export function compileSchedule(input: ScheduleInput): Schedule {
   if (startInstant < 0) {
     throw new RecurrenceError('startDateTime', `'${clip(String(startText))}' in ${zone.name} is before 1970-01-01T00:00:00Z`);
   }
+  if (startInstant > LAST_INSTANT) {
+    throw new RecurrenceError('startDateTime', `'${clip(String(startText))}' in ${zone.name} is after 9999-12-31T23:59:59Z`);
+  }
   let endInstant = Infinity;
   if (endLocal !== undefined) {
     endInstant = zone.resolve(endLocal);
     if (endInstant <= startInstant) throw new RecurrenceError('endDateTime', 'must be after startDateTime');
   }
 
+  // Rules stop at the window's end or at the last instant a schedule can name, whichever is first.
+  const horizon = Math.min(endInstant, LAST_INSTANT);
   const rules: Array<{ rule: CompiledRule; field: string }> = [];
   const exrules: Array<{ rule: CompiledRule; field: string }> = [];
   const rdates: number[] = [];
@@ -88,10 +101,10 @@ export function compileSchedule(input: ScheduleInput): Schedule {
     const field = `recurrence[${i}]`;
     switch (line.kind) {
       case 'RRULE':
-        rules.push({ rule: new CompiledRule(line.rule, startLocal, startInstant, zone, endInstant), field });
+        rules.push({ rule: new CompiledRule(line.rule, startLocal, startInstant, zone, horizon), field });
         break;
       case 'EXRULE':
-        exrules.push({ rule: new CompiledRule(line.rule, startLocal, startInstant, zone, endInstant), field });
+        exrules.push({ rule: new CompiledRule(line.rule, startLocal, startInstant, zone, horizon), field });
         break;
       case 'RDATE':
         // A DATE in RDATE means that date at the start's time of day.
@@ -105,7 +118,7 @@ export function compileSchedule(input: ScheduleInput): Schedule {
   // With neither RRULE nor RDATE, the start is the schedule's one occurrence.
   if (rules.length === 0 && !parsed.some((l) => l.kind === 'RDATE')) rdates.push(startInstant);
 
-  return new CompiledSchedule(zone, startInstant, endInstant, rules, exrules, [...new Set(rdates)].sort((a, b) => a - b), exInstants, exDays);
+  return new CompiledSchedule(zone, startInstant, endInstant, horizon, rules, exrules, [...new Set(rdates)].sort((a, b) => a - b), exInstants, exDays);
 }
 
 /**
@@ -167,6 +180,8 @@ class CompiledSchedule implements Schedule {
     private readonly zone: TimeZone,
     private readonly startInstant: number,
     private readonly endInstant: number,
+    /** min(endInstant, LAST_INSTANT): no occurrence is after it. */
+    private readonly horizon: number,
     private readonly rules: ReadonlyArray<{ rule: CompiledRule; field: string }>,
     private readonly exrules: ReadonlyArray<{ rule: CompiledRule; field: string }>,
     private readonly rdates: readonly number[],
@@ -223,7 +238,7 @@ class CompiledSchedule implements Schedule {
         }
         const rd = firstAbove(this.rdates, after);
         if (rd < best) best = rd;
-        if (best === Infinity || best > this.endInstant) return Infinity;
+        if (best === Infinity || best > this.horizon) return Infinity;
         if (!this.excluded(best, (f) => (field = f))) return best;
         after = best;
       }

@@ -123,6 +123,7 @@ describe('POST /api/v1/reload-tasks', () => {
     ['a start with an offset', { appId: 'a', timeZone: 'UTC', startDateTime: '2027-01-01T00:00:00Z' }, 'TASKS-003', "startDateTime: '2027-01-01T00:00:00Z' has a UTC offset; with a timeZone the offset must be omitted (e.g. '2027-01-01T00:00:00')"],
     ['a start that is not a date-time', { appId: 'a', timeZone: 'UTC', startDateTime: 'soon' }, 'TASKS-003', "startDateTime: 'soon' is not a local date-time (YYYY-MM-DDTHH:MM:SS)"],
     ['a start before 1970', { appId: 'a', timeZone: 'UTC', startDateTime: '1969-12-31T23:59:59' }, 'TASKS-003', "startDateTime: '1969-12-31T23:59:59' in UTC is before 1970-01-01T00:00:00Z"],
+    ['a start after 9999-12-31T23:59:59Z', { appId: 'a', timeZone: 'America/Anchorage', startDateTime: '9999-12-31T23:59:59' }, 'TASKS-003', "startDateTime: '9999-12-31T23:59:59' in America/Anchorage is after 9999-12-31T23:59:59Z"],
     ['an end not after the start', { appId: 'a', timeZone: 'UTC', startDateTime: '2027-01-02T00:00:00', endDateTime: '2027-01-01T00:00:00' }, 'TASKS-003', 'endDateTime: must be after startDateTime'],
     ['an end in the past', { appId: 'a', timeZone: 'UTC', startDateTime: '2026-01-01T00:00:00', endDateTime: '2026-06-01T00:00:00', recurrence: ['FREQ=DAILY'] }, 'TASKS-003', "endDateTime: '2026-06-01T00:00:00' in UTC is in the past"],
     ['a recurrence error', { appId: 'a', timeZone: 'UTC', startDateTime: '2027-01-01T00:00:00', recurrence: ['FREQ=DAILY', 'RRULE:FREQ=WEEKLY;BYDAY=XX'] }, 'TASKS-003', "recurrence[1]: BYDAY value 'XX' is not a weekday"],

@@ -112,6 +112,21 @@ describe('start, end and zone', () => {
     rejects({ timeZone: 'Europe/Zurich', startDateTime: '1970-01-01T00:30:00' }, "startDateTime: '1970-01-01T00:30:00' in Europe/Zurich is before 1970-01-01T00:00:00Z");
     assert.equal(compileSchedule({ timeZone: 'America/New_York', startDateTime: '1970-01-01T00:00:00' }).start, 5 * 3600_000);
   });
+  it('rejects a start after 9999-12-31T23:59:59Z (in the zone), and schedules end there', () => {
+    rejects({ timeZone: 'America/Anchorage', startDateTime: '9999-12-31T23:59:59' }, "startDateTime: '9999-12-31T23:59:59' in America/Anchorage is after 9999-12-31T23:59:59Z", 'startDateTime');
+    const last = Date.parse('9999-12-31T23:59:59Z');
+    // East of UTC the same wall time is before the last instant: its one occurrence is it.
+    const east = compileSchedule({ timeZone: 'Asia/Tokyo', startDateTime: '9999-12-31T23:59:59' });
+    assert.equal(east.next(0), last - 9 * 3600_000);
+    // A rule runs up to the last instant and stops there, also past an end in year 10000.
+    for (const endDateTime of [undefined, '9999-12-31T23:59:59']) {
+      const s = compileSchedule({ timeZone: 'America/Anchorage', startDateTime: '9999-12-31T12:00:00', endDateTime, recurrence: ['RRULE:FREQ=HOURLY'] });
+      const times = s.first(100);
+      assert.equal(times.at(-1), Date.parse('9999-12-31T23:00:00Z'));
+      assert.equal(times.length, 3); // 21:00, 22:00, 23:00 UTC
+      assert.equal(s.next(last), null);
+    }
+  });
   it('rejects an end not after the start', () => {
     rejects({ endDateTime: '2027-01-04T09:00:00' }, 'endDateTime: must be after startDateTime', 'endDateTime');
     rejects({ endDateTime: '2027-01-03T09:00:00' }, 'endDateTime: must be after startDateTime');
