@@ -3,12 +3,15 @@
 //  1. every test/**/*.test.ts on SQLite (except *.postgres.test.ts);
 //  2. the store, HTTP and scheduler tests again on PostgreSQL (TEST_STORE=postgres), plus the
 //     *.postgres.test.ts files, when a server answers at TEST_DATABASE_URL (default: the local one).
-//     TEST_POSTGRES=required (set by .ci/run) makes a missing server a failure instead of a notice.
+//     TEST_POSTGRES=required (set by .ci/run) makes a missing server a failure instead of a notice;
+//  3. with the first pass, the *.redis.test.ts files (rate limits shared by instances) when a Redis
+//     server answers at TEST_REDIS_URL (default: the local one); TEST_REDIS=required likewise.
 // Node 20's --test does not expand globs, so the files are listed here. Extra arguments are passed
 // to node --test (e.g. --test-name-pattern=DST).
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { Redis } from 'ioredis';
 import pg from 'pg';
 
 function find(dir) {
@@ -37,13 +40,38 @@ async function postgresAnswers(url) {
   }
 }
 
+async function redisAnswers(url) {
+  const client = new Redis(url, { connectTimeout: 2000, maxRetriesPerRequest: 0, retryStrategy: () => null, lazyConnect: true });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return (await client.ping()) === 'PONG';
+  } catch {
+    return false;
+  } finally {
+    client.disconnect();
+  }
+}
+
 const all = find('test').sort();
 const onBoth = (f) => /^test\/(store|http|scheduler)\//.test(f);
-const sqliteFiles = all.filter((f) => !f.endsWith('.postgres.test.ts'));
+const redisFiles = all.filter((f) => f.endsWith('.redis.test.ts'));
+const sqliteFiles = all.filter((f) => !f.endsWith('.postgres.test.ts') && !f.endsWith('.redis.test.ts'));
 const postgresFiles = all.filter((f) => f.endsWith('.postgres.test.ts') || (onBoth(f) && !f.endsWith('.sqlite.test.ts')));
 
+const redisUrl = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+let status = 0;
+if (await redisAnswers(redisUrl)) {
+  console.log(`# Redis (${redisUrl.replace(/\/\/[^@]*@/, '//')}): ${redisFiles.length} files, with the SQLite pass`);
+  sqliteFiles.push(...redisFiles);
+} else if (process.env.TEST_REDIS === 'required') {
+  console.error(`# Redis did not answer at ${redisUrl}, and TEST_REDIS=required`);
+  status = 1;
+} else {
+  console.log(`# Redis did not answer at ${redisUrl}: its tests were not run (set TEST_REDIS_URL to run them)`);
+}
 console.log(`# SQLite: ${sqliteFiles.length} files`);
-let status = run(sqliteFiles, { TEST_STORE: 'sqlite' });
+status ||= run(sqliteFiles, { TEST_STORE: 'sqlite', TEST_REDIS_URL: redisUrl });
 
 const url = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
 if (await postgresAnswers(url)) {

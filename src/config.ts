@@ -99,6 +99,8 @@ export interface RateLimitConfig {
   /** Requests per minute per user per tenant: GET (spec tier 1) and writes (tier 2). */
   readonly readsPerMinute: number;
   readonly writesPerMinute: number;
+  /** POST /api/v1/reloads and a reload's cancel: the Reloads API's "special" tier, 50 a minute. */
+  readonly reloadsPerMinute: number;
 }
 
 export class ConfigError extends Error {
@@ -241,6 +243,7 @@ export function loadConfig(env: Env = process.env): Config {
       enabled: bool('RATE_LIMIT_ENABLED', true),
       readsPerMinute: int('RATE_LIMIT_READS_PER_MINUTE', 1000, 1, 10_000_000),
       writesPerMinute: int('RATE_LIMIT_WRITES_PER_MINUTE', 100, 1, 10_000_000),
+      reloadsPerMinute: int('RATE_LIMIT_RELOADS_PER_MINUTE', 50, 1, 10_000_000),
     }),
     scheduler: Object.freeze({
       enabled: bool('SCHEDULER_ENABLED', true),

@@ -22,6 +22,7 @@ import { eventsRoutes, EVENTS_PATH } from './events-routes.js';
 import { opsRoutes } from './ops-routes.js';
 import { reloadsRoutes, RELOADS_PATH } from './reloads-routes.js';
 import { reloadTasksRoutes, TASKS_PATH } from './reload-tasks-routes.js';
+import { MemoryRateLimitStore, RedisRateLimitStore, sharedRateLimitStore } from './rate-limit-store.js';
 import { boundChildLogger } from './request-logger.js';
 import { traceIdOf } from './trace.js';
 import { describeValidation, validatorCompiler } from './validation.js';
@@ -200,10 +201,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       if (redis) {
         redis.on('error', (e: unknown) => app.log.warn({ err: e }, 'redis unavailable; rate limits are not enforced meanwhile'));
         app.addHook('onClose', async () => void (await redis.quit().catch(() => redis.disconnect())));
+        // Commands are not queued while disconnected (they fail, and the limit is skipped), so wait
+        // for the connection here: limits then hold from the first request. An unreachable Redis
+        // ends the wait at its first error, and the service starts without them.
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            clearTimeout(timer);
+            redis.off('ready', done).off('error', done);
+            resolve();
+          };
+          const timer = setTimeout(done, 2000);
+          redis.once('ready', done).once('error', done);
+        });
       }
       await api.register(rateLimit, {
         global: false,
-        ...(redis && { redis, nameSpace: 'reload-tasks-rl:', skipOnError: true }),
+        // One counter set for all routes, so a tier's budget is shared by its routes (rate-limit-store.ts).
+        store: sharedRateLimitStore(redis ? new RedisRateLimitStore(redis, 'reload-tasks-rl:') : new MemoryRateLimitStore()),
+        ...(redis && { skipOnError: true }),
         // Runs after the auth hook above (same hook, registered later), so the key is the caller.
         hook: 'onRequest',
         keyGenerator: (request) => `${request.principal?.tenantId}\u0000${request.principal?.userId}`,
@@ -216,7 +231,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const tier = (max: number, name: string): object | false =>
       rl.enabled ? { max, timeWindow: 60_000, keyGenerator: (r: FastifyRequest) => `${name}\u0000${r.principal?.tenantId}\u0000${r.principal?.userId}` } : false;
     const cursors = new CursorCodec(secret, 'reload-tasks');
-    const rateLimits = { reads: tier(rl.readsPerMinute, 'read'), writes: tier(rl.writesPerMinute, 'write') };
+    const rateLimits = { reads: tier(rl.readsPerMinute, 'read'), writes: tier(rl.writesPerMinute, 'write'), reloads: tier(rl.reloadsPerMinute, 'reload') };
     const nudge = (): void => deps.scheduler?.nudge();
     await api.register(reloadTasksRoutes, { store: deps.store, clock: deps.clock, cursors, baseUrl, rateLimit: rateLimits, onChanged: nudge });
     await api.register(reloadsRoutes, {

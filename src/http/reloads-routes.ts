@@ -21,7 +21,8 @@ export interface ReloadsRoutesOptions {
   readonly clock: Clock;
   readonly cursors: CursorCodec;
   readonly baseUrl: (request: FastifyRequest) => string;
-  readonly rateLimit: { readonly reads: object | false; readonly writes: object | false };
+  /** reads: tier 1; reloads: the "special" tier of POST /reloads and cancel (reloads.openapi.yaml). */
+  readonly rateLimit: { readonly reads: object | false; readonly reloads: object | false };
   /** A reload was queued (wake the scheduler) or asked to cancel (stop it if it runs here). */
   readonly onQueued: () => void;
   readonly onCancel: (id: string) => void;
@@ -255,7 +256,7 @@ export async function reloadsRoutes(app: FastifyInstance, o: ReloadsRoutesOption
         },
         response: { 201: reloadResponse, ...errors },
       },
-      config: { rateLimit: o.rateLimit.writes },
+      config: { rateLimit: o.rateLimit.reloads },
     },
     async (request, reply) => {
       const p = principal(request);
@@ -295,7 +296,7 @@ export async function reloadsRoutes(app: FastifyInstance, o: ReloadsRoutesOption
         security,
         response: { 202: { type: 'object', properties: { status: { type: 'string' } } }, 204: { type: 'null' }, ...errors, 409: errorResponse },
       },
-      config: { rateLimit: o.rateLimit.writes },
+      config: { rateLimit: o.rateLimit.reloads },
     },
     async (request, reply) => {
       const reload = await visibleReload(request, request.params.reloadId);

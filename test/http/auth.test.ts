@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { SignJWT } from 'jose';
 import { createTestApi, errorOf, type TestApi } from '../helpers/api.js';
+import { loadConfig } from '../../src/config.js';
 
 const b64 = (v: object | string) => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
 const now = () => Math.floor(Date.now() / 1000);
@@ -166,6 +167,38 @@ describe('rate limits', () => {
     assert.equal((await api.call('GET', '/api/v1/reload-tasks')).statusCode, 200);
     assert.equal((await api.call('POST', '/api/v1/reload-tasks', { body, as: 'bob' })).statusCode, 201);
     assert.equal((await api.call('POST', '/api/v1/reload-tasks', { body, as: ['globex', 'alice'] })).statusCode, 201);
+  });
+});
+
+describe('rate limit of the Reloads API\'s special tier', () => {
+  let api: TestApi;
+  before(async () => {
+    api = await createTestApi({ RATE_LIMIT_ENABLED: 'true', RATE_LIMIT_RELOADS_PER_MINUTE: '2', RATE_LIMIT_READS_PER_MINUTE: '3' });
+  });
+  after(() => api.close());
+
+  it('POST /reloads and cancel share their own budget (50 a minute by default), apart from the other writes', async () => {
+    const first = await api.call('POST', '/api/v1/reloads', { body: { appId: 'app-1' } });
+    assert.equal(first.statusCode, 201);
+    const id = (first.json() as { id: string }).id;
+    assert.ok([202, 204].includes((await api.call('POST', `/api/v1/reloads/${id}/actions/cancel`)).statusCode));
+    const res = await api.call('POST', '/api/v1/reloads', { body: { appId: 'app-2' } });
+    assert.equal(res.statusCode, 429);
+    assert.equal(errorOf(res).code, 'HTTP-429');
+    // A task's writes and the reads have budgets of their own; another user has a budget of their own.
+    assert.equal((await api.call('POST', '/api/v1/reload-tasks', { body: { appId: 'a', timeZone: 'UTC' } })).statusCode, 201);
+    assert.equal((await api.call('POST', '/api/v1/reloads', { body: { appId: 'app-2' }, as: 'bob' })).statusCode, 201);
+  });
+  it('a tier\'s budget is one for all its routes, not one per route (Qlik counts per tier)', async () => {
+    assert.equal((await api.call('GET', '/api/v1/reloads')).statusCode, 200);
+    assert.equal((await api.call('GET', '/api/v1/reload-tasks')).statusCode, 200);
+    const list = (await api.call('GET', '/api/v1/reloads')).json() as { data: Array<{ id: string }> };
+    const res = await api.call('GET', `/api/v1/reloads/${list.data[0]?.id ?? 'x'}`);
+    assert.equal(res.statusCode, 429);
+    assert.match(String(res.headers['retry-after']), /^\d+$/);
+  });
+  it('defaults to the 50 a minute of reloads.openapi.yaml', () => {
+    assert.equal(loadConfig({}).rateLimit.reloadsPerMinute, 50);
   });
 });
 
