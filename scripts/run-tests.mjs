@@ -6,6 +6,9 @@
 //     TEST_POSTGRES=required (set by .ci/run) makes a missing server a failure instead of a notice;
 //  3. with the first pass, the *.redis.test.ts files (rate limits shared by instances) when a Redis
 //     server answers at TEST_REDIS_URL (default: the local one); TEST_REDIS=required likewise.
+// Property tests (fast-check) take their seed from FUZZ_SEED; unset, it is derived from the commit
+// under test, so a run on a given commit is the run CI makes on it, and each commit explores new
+// cases. FUZZ_SEED=random lets fast-check pick.
 // Node 20's --test does not expand globs, so the files are listed here. Extra arguments are passed
 // to node --test (e.g. --test-name-pattern=DST).
 import { spawnSync } from 'node:child_process';
@@ -23,7 +26,7 @@ function find(dir) {
 }
 
 function run(files, env) {
-  const args = ['--import', 'tsx', '--test', '--test-concurrency=3', ...process.argv.slice(2), ...files];
+  const args = ['--import', 'tsx', '--import', './scripts/property-seed.mjs', '--test', '--test-concurrency=3', ...process.argv.slice(2), ...files];
   return spawnSync(process.execPath, args, { stdio: 'inherit', env: { ...process.env, ...env } }).status ?? 1;
 }
 
@@ -52,6 +55,14 @@ async function redisAnswers(url) {
     client.disconnect();
   }
 }
+
+if (process.env.FUZZ_SEED === undefined || process.env.FUZZ_SEED === '') {
+  const head = spawnSync('git', ['rev-parse', 'HEAD'], { encoding: 'utf8' });
+  if (head.status === 0 && /^[0-9a-f]{8}/.test(head.stdout)) process.env.FUZZ_SEED = String(parseInt(head.stdout.slice(0, 8), 16) & 0x7fffffff);
+} else if (process.env.FUZZ_SEED === 'random') {
+  delete process.env.FUZZ_SEED;
+}
+console.log(`# property tests: seed ${process.env.FUZZ_SEED ?? 'random'} (replay: FUZZ_SEED=<seed> npm test)`);
 
 const all = find('test').sort();
 const onBoth = (f) => /^test\/(store|http|scheduler)\//.test(f);

@@ -16,7 +16,8 @@ import { TEST_STORE } from './store.js';
 // Run counts
 
 export const RUNS = envInt('FUZZ_RUNS', 100);
-const SEED = process.env.FUZZ_SEED === undefined || process.env.FUZZ_SEED === '' ? undefined : Number(process.env.FUZZ_SEED);
+// A number, or unset / 'random' for fast-check's own pick (scripts/run-tests.mjs sets one per commit).
+const SEED = /^-?\d+$/.test(process.env.FUZZ_SEED ?? '') ? Number(process.env.FUZZ_SEED) : undefined;
 const SHRINK = process.env.FUZZ_SHRINK !== '0';
 
 export function envInt(name: string, fallback: number): number {

@@ -6,8 +6,8 @@
  *     local expansion), never for instants.
  *   - rrule-temporal 2.2.8: real IANA zones through Temporal (its bundled polyfill on Node 20).
  *
- * Properties (fast-check picks a new seed every run; a failure prints the DTSTART/RRULE text and
- * both answers):
+ * Properties (the seed comes from FUZZ_SEED, which `npm test` sets per commit; a failure prints the
+ * seed, the DTSTART/RRULE text and both answers):
  *   1. UTC, every FREQ (sub-daily ones compared on 20 occurrences, the others on 30): rrule.js.
  *   2. UTC, every FREQ: rrule-temporal.
  *   3. America/New_York, Europe/Berlin, Australia/Sydney, DAILY..YEARLY, every time of day at
