@@ -1,7 +1,7 @@
 /**
  * The catalogue of every error the API answers, and the envelope they all share:
  * `{"errors":[{"code","title","detail"}],"traceId"}`. Codes follow Qlik: `TASKS-nnn` for this
- * service's own, `HTTP-nnn` for generic statuses. docs/errors.md lists them all (a test checks).
+ * service's own, `RELOADS-nnn` where reloads.openapi.yaml names one, `HTTP-nnn` for generic statuses. docs/errors.md lists them all (a test checks).
  */
 export const ERRORS = {
   'HTTP-400': { status: 400, title: 'Bad request.' },
@@ -9,6 +9,7 @@ export const ERRORS = {
   'TASKS-003': { status: 400, title: 'Invalid schedule.' },
   'HTTP-401': { status: 401, title: 'Unauthorized.' },
   'HTTP-403': { status: 403, title: 'Forbidden.' },
+  'RELOADS-003': { status: 403, title: 'Forbidden.' },
   'HTTP-404': { status: 404, title: 'Not found.' },
   'HTTP-405': { status: 405, title: 'Method not allowed.' },
   'HTTP-409': { status: 409, title: 'Conflict.' },

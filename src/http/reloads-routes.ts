@@ -112,7 +112,7 @@ export async function reloadsRoutes(app: FastifyInstance, o: ReloadsRoutesOption
     const p = principal(request);
     const reload = RELOAD_ID.test(id) ? await store.getReload(p.tenantId, id) : undefined;
     if (!reload) throw new ApiError('HTTP-404', `reload '${id.length > 64 ? `${id.slice(0, 61)}...` : id}' not found`);
-    if (reload.userId !== p.userId && !p.admin) throw new ApiError('HTTP-403', `reload '${id}' belongs to another user`);
+    if (reload.userId !== p.userId && !p.admin) throw new ApiError('RELOADS-003', `reload '${id}' belongs to another user`);
     return reload;
   }
 

@@ -322,7 +322,7 @@ describe('@qlik/api against the real service', () => {
     await reloadIn(busy.id, 'CANCELED');
 
     // Another user of the tenant: 403; another tenant: 404.
-    assertEnvelope(await failure(reloads.getReload(r1.id, as(key.bob))), 403, 'HTTP-403');
+    assertEnvelope(await failure(reloads.getReload(r1.id, as(key.bob))), 403, 'RELOADS-003');
     assertEnvelope(await failure(reloads.getReload(r1.id, as(key.eve))), 404, 'HTTP-404');
     assertEnvelope(await failure(reloads.cancelReload(r1.id, as(key.eve))), 404, 'HTTP-404');
   });

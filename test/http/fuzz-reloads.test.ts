@@ -725,7 +725,7 @@ describe('fuzz: reloads, events and occurrences never answer 5xx and always answ
             checkEnvelope(ex, 'HTTP-404');
           } else if (c.kind === 'seeded' && c.as === 'other-user' && caller.admin !== true) {
             expect(ex, s === 403, "another user's reload: expected 403");
-            checkEnvelope(ex, 'HTTP-403');
+            checkEnvelope(ex, 'RELOADS-003');
           } else if (exact) {
             expect(ex, s === 200, 'the reload of its owner or an admin: expected 200');
           } else if (c.kind === 'variant' && c.how === 'slash') {
