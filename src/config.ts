@@ -22,6 +22,11 @@ export interface Config {
   /** Base of absolute links (`links.self.href`); when unset, taken from each request's Host. */
   readonly publicUrl: string | undefined;
   readonly trustProxy: boolean;
+  /**
+   * Origins whose web pages may call the API (CORS): exact `scheme://host[:port]` values, or `*` for
+   * any. Empty: no CORS headers, as a service called only by scripts and servers needs.
+   */
+  readonly corsOrigins: readonly string[];
   /** When set, GET /metrics needs `Authorization: Bearer <this>`. */
   readonly metricsToken: string | undefined;
   readonly http: HttpLimits;
@@ -127,6 +132,23 @@ export function loadConfig(env: Env = process.env): Config {
     if (['0', 'false', 'no', 'off'].includes(v)) return false;
     throw new ConfigError(`${name}: '${env[name]}' is not a boolean (true or false)`);
   };
+  const origins = (name: string): readonly string[] => {
+    const list = (str(name) ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+    for (const o of list) {
+      if (o === '*') continue;
+      let parsed: URL | undefined;
+      try {
+        parsed = new URL(o);
+      } catch {
+        parsed = undefined;
+      }
+      // An origin is what a browser sends in Origin: scheme, host and port, nothing after them.
+      if (!parsed || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') || parsed.origin !== o) {
+        throw new ConfigError(`${name}: '${o}' is not an origin such as https://app.example.com (scheme, host and port only, no path or trailing slash), nor *`);
+      }
+    }
+    return Object.freeze(list);
+  };
   const url = (name: string): string | undefined => {
     const v = str(name);
     if (v === undefined) return undefined;
@@ -222,6 +244,7 @@ export function loadConfig(env: Env = process.env): Config {
     redisUrl: redis(str('REDIS_URL')),
     publicUrl: url('PUBLIC_URL'),
     trustProxy: bool('TRUST_PROXY', false),
+    corsOrigins: origins('CORS_ORIGINS'),
     metricsToken: str('METRICS_TOKEN'),
     http: httpLimits(),
     logLevel: logLevel as Config['logLevel'],

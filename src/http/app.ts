@@ -6,6 +6,7 @@
  */
 import { createServer } from 'node:http';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import { Redis } from 'ioredis';
 import secureJson from 'secure-json-parse';
@@ -134,6 +135,22 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     if (closing) return done(new ApiError('HTTP-503', 'the service is shutting down; retry the request', { 'retry-after': '1' }));
     done();
   });
+
+  // Web pages of the configured origins may call the API (@qlik/api fetches with mode: 'cors'). The
+  // preflight is answered here, before auth (a browser sends it without the token). A request from
+  // another origin, or without one, gets no CORS headers: an OPTIONS is then the 405 it always was.
+  if (config.corsOrigins.length > 0) {
+    const any = config.corsOrigins.includes('*');
+    const allowed = new Set(config.corsOrigins);
+    await app.register(cors, {
+      origin: (origin, cb) => cb(null, origin !== undefined && (any || allowed.has(origin))),
+      strictPreflight: false,
+      methods: ['GET', 'HEAD', 'POST', 'PUT', 'DELETE'],
+      // What a page may read of an answer besides the simple headers.
+      exposedHeaders: ['location', 'retry-after', 'www-authenticate'],
+      maxAge: 600,
+    });
+  }
 
   // One log line per request, with its trace id, status and time, and never a header.
   const metrics = deps.metrics;
