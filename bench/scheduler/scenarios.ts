@@ -179,9 +179,13 @@ function audit(path: string, now: number): Audit {
   try {
     const n = (q: string, p: Record<string, unknown> = {}): number => (db.prepare(q).get(p) as { n: number }).n;
     return {
-      occurrences: n('SELECT count(*) AS n FROM occurrences'),
+      // Every occurrence recorded: missed and skipped ones are rows in `occurrences`, fired ones their reloads.
+      occurrences: n('SELECT count(*) AS n FROM occurrences') + n(`SELECT count(*) AS n FROM reloads WHERE type = 'chronos'`),
       reloads: n(`SELECT count(*) AS n FROM reloads WHERE type = 'chronos'`),
-      duplicates: n(`SELECT count(*) AS n FROM (SELECT resource_id, scheduled_time FROM reloads WHERE type = 'chronos' GROUP BY 1, 2 HAVING count(*) > 1)`),
+      // Occurrences recorded twice: two reloads, or a reload and an occurrences row.
+      duplicates: n(`SELECT count(*) AS n FROM (
+        SELECT task_id, nominal_time FROM (SELECT resource_id AS task_id, scheduled_time AS nominal_time FROM reloads WHERE type = 'chronos'
+          UNION ALL SELECT task_id, nominal_time FROM occurrences) GROUP BY 1, 2 HAVING count(*) > 1)`),
       leftDue: n(`SELECT count(*) AS n FROM reload_tasks WHERE state = 'Enabled' AND next_execution_time <= @now`, { now }),
     };
   } finally {
@@ -536,7 +540,9 @@ function sysSkew(path: string, commits: ReadonlyArray<readonly [number, number, 
   const db = new Database(path, { readonly: true });
   try {
     const recordStamp = dist(db.prepare(`SELECT creation_time - scheduled_time AS d FROM reloads WHERE type = 'chronos'`).pluck().all() as number[]);
-    const occurrenceStamp = dist(db.prepare('SELECT recorded_at - nominal_time AS d FROM occurrences').pluck().all() as number[]);
+    const occurrenceStamp = dist(
+      db.prepare(`SELECT recorded_at - nominal_time AS d FROM occurrences UNION ALL SELECT creation_time - scheduled_time FROM reloads WHERE type = 'chronos'`).pluck().all() as number[],
+    );
     return {
       recordStamp,
       occurrenceStamp,

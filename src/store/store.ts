@@ -156,9 +156,12 @@ export interface ClaimLimits {
 export interface SchedulerStore {
   /**
    * In one transaction: takes up to `limit` enabled tasks due at `now` (locked against other
-   * instances), asks `planner` what to do with each, and records it: one occurrence row per
-   * (task, nominal time) — the store refuses a second — a QUEUED reload per firing, and the task's
-   * next and last execution. Returns what was recorded.
+   * instances), asks `planner` what to do with each, and records it once per (task, nominal time)
+   * — the store refuses a second — with a QUEUED reload per firing, and the task's next and last
+   * execution. Returns what was recorded. (PostgreSQL writes an occurrence row for every outcome,
+   * its primary key the identity; SQLite, one writer, keeps the reload as a fired occurrence's only
+   * record and refuses what is at or before the task's newest fired occurrence, or recorded as
+   * missed or skipped: one row per firing instead of two.)
    */
   fireDue(now: number, limit: number, planner: Planner): Promise<FiredOccurrence[]>;
   /** The earliest next execution of an enabled task, or null. */

@@ -116,10 +116,48 @@ describe('query plans of the scheduler', () => {
     }
   });
 
+  it('a firing\'s checks seek: the task\'s newest scheduled reload, and its misses and skips by key', () => {
+    const all = plans();
+    assert.ok(all.get('LAST_FIRED')!.some((d) => d.includes('USING INDEX reloads_by_resource')), all.get('LAST_FIRED')!.join(' | '));
+    assert.ok(all.get('OCCURRENCE_RECORDED')!.some((d) => d.includes('USING PRIMARY KEY')), all.get('OCCURRENCE_RECORDED')!.join(' | '));
+  });
+
   it('"is a reload of this task active?" seeks the partial index of active reloads', () => {
     const all = plans();
     for (const name of ['DUE_TASKS', 'STARTABLE']) {
       assert.ok(all.get(name)!.some((d) => d.includes('reloads_active_by_task')), `${name}: ${all.get(name)!.join(' | ')}`);
+    }
+  });
+});
+
+describe('occurrence records', () => {
+  it('a fired occurrence is its reload alone; history written by older versions (a fired row and its reload) lists it once', async () => {
+    const path = join(dir, 'history.db');
+    const store = SqliteStore.open({ path });
+    try {
+      const t = { ...task({ tenantId: 'hist' }), nextExecutionTime: Date.parse('2026-03-01T00:00:00Z') };
+      await store.insertTask(t);
+      const day = 86_400_000;
+      const fire = (nominal: number) => ({ kind: 'plan' as const, plan: { occurrences: [{ nominal: nominal - day, outcome: 'missed' as const }, { nominal, outcome: 'fired' as const }], next: nominal + day } });
+      const first = t.nextExecutionTime! + day;
+      await store.updateTask({ ...t, nextExecutionTime: first - day, version: t.version + 1 });
+      assert.equal((await store.fireDue(first, 10, () => fire(first))).length, 2);
+      const db = new Database(path);
+      try {
+        assert.deepEqual(db.prepare('SELECT outcome FROM occurrences').pluck().all(), ['missed']);
+        // As an older version recorded a firing: an occurrences row as well as the reload.
+        const reload = db.prepare("SELECT id FROM reloads WHERE resource_id = ?").pluck().get(t.id) as string;
+        db.prepare("INSERT INTO occurrences (task_id, nominal_time, tenant_id, outcome, reload_id, recorded_at) VALUES (?, ?, 'hist', 'fired', ?, ?)").run(t.id, first, reload, first);
+      } finally {
+        db.close();
+      }
+      const history = await store.listOccurrences('hist', t.id, 10);
+      assert.deepEqual(history.map((o) => [o.outcome, o.nominalTime]), [['fired', first], ['missed', first - day]]);
+      assert.ok(history[0]!.reloadId);
+      // Paging back by time.
+      assert.deepEqual((await store.listOccurrences('hist', t.id, 10, first)).map((o) => o.outcome), ['missed']);
+    } finally {
+      store.close();
     }
   });
 });

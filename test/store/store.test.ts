@@ -109,6 +109,30 @@ describe(`tasks (${TEST_STORE})`, () => {
     assert.equal((await store.listOccurrences('occ', t.id, 10)).length, 1);
   });
 
+  it('never fires an occurrence twice, even when the task row is put back entirely, nor fires one recorded as missed', async () => {
+    const t = { ...task({ tenantId: 'occ2' }), nextExecutionTime: Date.parse('2026-05-01T00:00:00Z') };
+    await store.insertTask(t);
+    const fire = (nominal: number) => ({ kind: 'plan' as const, plan: { occurrences: [{ nominal, outcome: 'fired' as const }], next: nominal + 86_400_000 } });
+    assert.equal((await store.fireDue(t.nextExecutionTime!, 10, () => fire(t.nextExecutionTime!))).length, 1);
+    // A writer that bypasses versions puts the whole row back (next and last execution as before).
+    const after = (await store.getTask('occ2', t.id))!;
+    await store.updateTask({ ...t, version: after.version + 1 });
+    assert.equal((await store.fireDue(t.nextExecutionTime!, 10, () => fire(t.nextExecutionTime!))).length, 0);
+    assert.equal((await store.listReloads({ tenantId: 'occ2', limit: 10 })).length, 1);
+    // Recorded as missed, then planned as fired (a clock set back): it stays missed.
+    const later = t.nextExecutionTime! + 86_400_000;
+    const now = (await store.getTask('occ2', t.id))!;
+    await store.updateTask({ ...now, nextExecutionTime: later, version: now.version + 1 });
+    const missed = await store.fireDue(later, 10, () => ({ kind: 'plan' as const, plan: { occurrences: [{ nominal: later, outcome: 'missed' as const }], next: later + 60_000 } }));
+    assert.deepEqual(missed.map((o) => o.outcome), ['missed']);
+    const back = (await store.getTask('occ2', t.id))!;
+    await store.updateTask({ ...back, nextExecutionTime: later, version: back.version + 1 });
+    assert.equal((await store.fireDue(later, 10, () => fire(later))).length, 0);
+    assert.equal((await store.listReloads({ tenantId: 'occ2', limit: 10 })).length, 1);
+    assert.deepEqual((await store.listOccurrences('occ2', t.id, 10)).map((o) => o.outcome), ['missed', 'fired']);
+    await store.deleteTask('occ2', t.id); // not due for the tests after this one
+  });
+
   it('finishes a batch of reloads at once: each once, the first result of a repeated id, final ones left alone, failures counted', async () => {
     const due = Date.parse('2026-07-01T00:00:00Z');
     const tasks = [0, 1, 2].map(() => ({ ...task({ tenantId: 'fin' }), nextExecutionTime: due }));

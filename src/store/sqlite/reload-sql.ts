@@ -82,8 +82,22 @@ export const PRUNE_RELOADS = `DELETE FROM reloads WHERE id IN (
 export const PRUNE_OCCURRENCES = `DELETE FROM occurrences WHERE (task_id, nominal_time) IN (
   SELECT task_id, nominal_time FROM occurrences WHERE recorded_at < @before ORDER BY recorded_at LIMIT @limit)`;
 
-/** A task's occurrences, newest first. Params: tenant_id, task_id, before, limit. */
-export const LIST_OCCURRENCES = `SELECT task_id, nominal_time, outcome, reload_id, recorded_at FROM occurrences
-  WHERE task_id = @task_id AND tenant_id = @tenant_id AND nominal_time < @before ORDER BY nominal_time DESC LIMIT @limit`;
+/**
+ * A task's occurrences, newest first: its misses and skips from `occurrences`, and its fired ones
+ * from its scheduled reloads, each of which is the record of its occurrence (`scheduled_time`). A
+ * task's scheduled reloads are created in the order of their times, so the newest are the highest
+ * ids (reloads_by_resource, read backwards). `fired` rows in `occurrences` were written before
+ * 0.1 (their reloads hold the same) and are left out. Params: tenant_id, task_id, before, limit.
+ */
+export const LIST_OCCURRENCES = `SELECT * FROM (
+    SELECT task_id, nominal_time, outcome, reload_id, recorded_at FROM occurrences
+    WHERE task_id = @task_id AND tenant_id = @tenant_id AND nominal_time < @before AND outcome <> 'fired'
+    ORDER BY nominal_time DESC LIMIT @limit)
+  UNION ALL
+  SELECT * FROM (
+    SELECT resource_id AS task_id, scheduled_time AS nominal_time, 'fired' AS outcome, id AS reload_id, creation_time AS recorded_at FROM reloads
+    WHERE tenant_id = @tenant_id AND resource_id = @task_id AND type = 'chronos' AND scheduled_time < @before
+    ORDER BY id DESC LIMIT @limit)
+  ORDER BY nominal_time DESC LIMIT @limit`;
 
 

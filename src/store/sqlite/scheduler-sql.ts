@@ -18,8 +18,19 @@ export const DUE_TASKS = `SELECT ${TASK_COLUMNS},
   WHERE t.state = 'Enabled' AND t.next_execution_time IS NOT NULL AND t.next_execution_time <= @now
   ORDER BY t.next_execution_time LIMIT @limit`;
 
+/** Whether an occurrence of a task was recorded as missed or skipped. Positional params: task_id, nominal_time. */
+export const OCCURRENCE_RECORDED = `SELECT 1 FROM occurrences WHERE task_id = ? AND nominal_time = ?`;
+
 /**
- * Record an occurrence once: a second insert for the same (task, nominal time) changes nothing.
+ * The time of a task's latest fired occurrence: its newest scheduled reload (reloads_by_resource,
+ * read backwards; a task fires in time order). Positional params: tenant_id, task_id.
+ */
+export const LAST_FIRED = `SELECT scheduled_time FROM reloads WHERE tenant_id = ? AND resource_id = ? AND type = 'chronos'
+  ORDER BY id DESC LIMIT 1`;
+
+/**
+ * Record a missed or skipped occurrence once: a second insert for the same (task, nominal time)
+ * changes nothing. (A fired occurrence's record is its reload: see fireDue.)
  * Positional params (cheaper to bind than named ones; this and ADVANCE_TASK run once per firing):
  * task_id, nominal_time, tenant_id, outcome, reload_id, recorded_at.
  */

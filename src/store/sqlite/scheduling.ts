@@ -32,16 +32,28 @@ export function fireDue(ctx: SqliteContext, now: number, limit: number, planner:
         continue;
       }
       const { plan } = decision;
+      // Never record an occurrence twice, never fire one twice: a task fires in time order, so an
+      // occurrence at or before its last fired one was handled already. That time is read from
+      // the records themselves (the newest scheduled reload), not only from the task row, which a
+      // stale write could have put back; misses and skips are rows in `occurrences`, whose key
+      // refuses a second.
       let lastFired: number | null = null;
+      const newest = ctx.rawStmt(sql.LAST_FIRED).get(task.tenantId, task.id) as [number | null] | undefined;
+      const handledUpTo = Math.max(newest?.[0] ?? -Infinity, task.lastExecutionTime ?? -Infinity);
       let missed = 0;
       const mine: FiredOccurrence[] = [];
       for (const { nominal, outcome } of plan.occurrences) {
-        const reload = outcome === 'fired' ? scheduledReload(task, nominal, now) : null;
-        const inserted = ctx.stmt(sql.INSERT_OCCURRENCE).run(task.id, nominal, task.tenantId, outcome, reload?.id ?? null, now).changes;
-        if (inserted === 0) continue; // already recorded: never fire an occurrence twice
-        if (reload) {
+        if (nominal <= handledUpTo) continue;
+        let reload: Reload | null = null;
+        if (outcome === 'fired') {
+          if (ctx.rawStmt(sql.OCCURRENCE_RECORDED).get(task.id, nominal) !== undefined) continue;
+          // The QUEUED reload is the fired occurrence's record (resource_id, scheduled_time): one
+          // row per firing instead of two, which is what a firing's cost is made of.
+          reload = scheduledReload(task, nominal, now);
           ctx.stmt(INSERT_RELOAD).run(...reloadToValues(reload, 'integer'));
           lastFired = nominal;
+        } else if (ctx.stmt(sql.INSERT_OCCURRENCE).run(task.id, nominal, task.tenantId, outcome, null, now).changes === 0) {
+          continue;
         }
         if (outcome === 'missed') missed += 1;
         mine.push({ task, nominal, outcome, reload });
