@@ -160,8 +160,8 @@ export interface SchedulerStore {
    * — the store refuses a second — with a QUEUED reload per firing, and the task's next and last
    * execution. Returns what was recorded. (PostgreSQL writes an occurrence row for every outcome,
    * its primary key the identity; SQLite, one writer, keeps the reload as a fired occurrence's only
-   * record and refuses what is at or before the task's newest fired occurrence, or recorded as
-   * missed or skipped: one row per firing instead of two.)
+   * record and refuses what is at or before the task's last fired occurrence (a time the store
+   * never lowers), or recorded as missed or skipped: one row per firing instead of two.)
    */
   fireDue(now: number, limit: number, planner: Planner): Promise<FiredOccurrence[]>;
   /** The earliest next execution of an enabled task, or null. */

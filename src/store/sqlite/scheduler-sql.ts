@@ -22,13 +22,6 @@ export const DUE_TASKS = `SELECT ${TASK_COLUMNS},
 export const OCCURRENCE_RECORDED = `SELECT 1 FROM occurrences WHERE task_id = ? AND nominal_time = ?`;
 
 /**
- * The time of a task's latest fired occurrence: its newest scheduled reload (reloads_by_resource,
- * read backwards; a task fires in time order). Positional params: tenant_id, task_id.
- */
-export const LAST_FIRED = `SELECT scheduled_time FROM reloads WHERE tenant_id = ? AND resource_id = ? AND type = 'chronos'
-  ORDER BY id DESC LIMIT 1`;
-
-/**
  * Record a missed or skipped occurrence once: a second insert for the same (task, nominal time)
  * changes nothing. (A fired occurrence's record is its reload: see fireDue.)
  * Positional params (cheaper to bind than named ones; this and ADVANCE_TASK run once per firing):

@@ -33,13 +33,11 @@ export function fireDue(ctx: SqliteContext, now: number, limit: number, planner:
       }
       const { plan } = decision;
       // Never record an occurrence twice, never fire one twice: a task fires in time order, so an
-      // occurrence at or before its last fired one was handled already. That time is read from
-      // the records themselves (the newest scheduled reload), not only from the task row, which a
-      // stale write could have put back; misses and skips are rows in `occurrences`, whose key
-      // refuses a second.
+      // occurrence at or before its last fired one was handled already. That time only ever grows
+      // (this transaction sets it; UPDATE_TASK cannot lower or clear it, so a stale write cannot
+      // put it back); misses and skips are rows in `occurrences`, whose key refuses a second.
       let lastFired: number | null = null;
-      const newest = ctx.rawStmt(sql.LAST_FIRED).get(task.tenantId, task.id) as [number | null] | undefined;
-      const handledUpTo = Math.max(newest?.[0] ?? -Infinity, task.lastExecutionTime ?? -Infinity);
+      const handledUpTo = task.lastExecutionTime ?? -Infinity;
       let missed = 0;
       const mine: FiredOccurrence[] = [];
       for (const { nominal, outcome } of plan.occurrences) {

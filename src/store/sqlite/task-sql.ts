@@ -22,7 +22,8 @@ export const UPDATE_TASK = `UPDATE reload_tasks SET
   user_id = @user_id, app_id = @app_id, partial = @partial, auto_reload = @auto_reload,
   auto_reload_partial = @auto_reload_partial, time_zone = @time_zone, recurrence = @recurrence,
   start_date_time = @start_date_time, end_date_time = @end_date_time, state = @state,
-  disabled_code = @disabled_code, log = @log, migrated = @migrated, last_execution_time = @last_execution_time,
+  disabled_code = @disabled_code, log = @log, migrated = @migrated,
+  last_execution_time = max(coalesce(last_execution_time, @last_execution_time), coalesce(@last_execution_time, last_execution_time)),
   next_execution_time = @next_execution_time, consecutive_failures = @consecutive_failures,
   missed_count = @missed_count, updated_at = @updated_at, version = @version
   WHERE tenant_id = @tenant_id AND id = @id AND version = @version - 1`;
