@@ -123,7 +123,7 @@ export function render(jobs: readonly JobOutcome[], profile: ProfileOutcome | un
   if (fire) {
     const r = sustainedRates(fire);
     goalRows.push([
-      `Sustained firing, ${fmt(fire.options.tasks)} tasks on SQLite (occurrence row + QUEUED reload row + task advance, one transaction per batch of 1,000 tasks, doubling up to 16,000 in a herd)`,
+      `Sustained firing, ${fmt(fire.options.tasks)} tasks on SQLite (a QUEUED reload row, the occurrence's record, + task advance, one transaction per batch of 1,000 tasks, doubling up to 16,000 in a herd)`,
       '≥ 30,000 occurrences/s',
       `${fmt(r.wall)}/s (${fmt(fire.counts.fired)} firings in ${fmt(fire.busyMs / 1000)} s of passes); ${fmt(r.noWait)}/s without the time spent waiting for a CPU`,
       verdictAtLeast(r.wall, 30_000, '/s'),
@@ -519,7 +519,7 @@ function limitsText(x: {
   const item1: string[] = [
     `1. **The firing transaction's SQL is the limit${Number.isFinite(commitShare) ? `, and \`COMMIT\` is ${pct(commitShare)} of it` : ''}.** A firing adds a \`reloads\` row (primary key and ${reloadIdx.length} secondary indexes: ${reloadIdx.map((i) => `\`${i.name}\``).join(', ')}) — the fired occurrence's record, after a look-up in \`occurrences\` (\`OCCURRENCE_RECORDED\`), which holds only misses and skips — and updates the task's row and its \`reload_tasks_due\` entry; 1000 firings commit together. ` +
       (st
-        ? `Per firing in the sustained fire run: \`COMMIT\` ${per('COMMIT')} (${pct(commitShare)} of all SQL time), \`INSERT_RELOAD\` ${per('INSERT_RELOAD (reload-sql)')},  \`OCCURRENCE_RECORDED\` ${per('OCCURRENCE_RECORDED (scheduler-sql)')}, \`ADVANCE_TASK\` ${per('ADVANCE_TASK (scheduler-sql)')}, \`DUE_TASKS\` ${per('DUE_TASKS (scheduler-sql)')}${w != null && x.fire ? `; ${fmt(w / x.fire.counts.fired / 1024)} KiB reached the disk per firing` : ''}. `
+        ? `Per firing in the sustained fire run: \`COMMIT\` ${per('COMMIT')} (${pct(commitShare)} of all SQL time), \`INSERT_RELOAD\` ${per('INSERT_RELOAD (reload-sql)')}, \`OCCURRENCE_RECORDED\` ${per('OCCURRENCE_RECORDED (scheduler-sql)')}, \`ADVANCE_TASK\` ${per('ADVANCE_TASK (scheduler-sql)')}, \`DUE_TASKS\` ${per('DUE_TASKS (scheduler-sql)')}${w != null && x.fire ? `; ${fmt(w / x.fire.counts.fired / 1024)} KiB reached the disk per firing` : ''}. `
         : '') +
       (prof ? `The JavaScript around the SQL is small: planFirings, scheduleOf, fromRow, reloadToRow and newReloadId together ${pct(jsMs / prof.totalMs)} of the profile (newReloadId mostly in \`randomBytes(3)\`, a synchronous crypto call per firing).` : ''),
   ];
