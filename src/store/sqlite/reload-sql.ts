@@ -86,8 +86,8 @@ export const PRUNE_OCCURRENCES = `DELETE FROM occurrences WHERE (task_id, nomina
  * A task's occurrences, newest first: its misses and skips from `occurrences`, and its fired ones
  * from its scheduled reloads, each of which is the record of its occurrence (`scheduled_time`). A
  * task's scheduled reloads are created in the order of their times, so the newest are the highest
- * ids (reloads_by_resource, read backwards). `fired` rows in `occurrences` were written before
- * 0.1 (their reloads hold the same) and are left out. Params: tenant_id, task_id, before, limit.
+ * ids (reloads_by_resource, read backwards). `fired` rows in `occurrences` were written by
+ * earlier builds (their reloads hold the same) and are left out. Params: tenant_id, task_id, before, limit.
  */
 export const LIST_OCCURRENCES = `SELECT * FROM (
     SELECT task_id, nominal_time, outcome, reload_id, recorded_at FROM occurrences
