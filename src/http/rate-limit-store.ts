@@ -14,15 +14,19 @@ import type { Redis } from 'ioredis';
 
 type Callback = (err: Error | null, result?: { current: number; ttl: number }) => void;
 
-/** The interface @fastify/rate-limit calls (its `store` option; README "Custom store"). */
-export interface RateLimitStore {
+/** Where the counts live: in memory or in Redis. */
+export interface RateLimitCounters {
   incr(key: string, cb: Callback, timeWindow: number, max: number): void;
   read(key: string, cb: Callback, timeWindow: number, max: number): void;
+}
+
+/** The interface @fastify/rate-limit calls (its `store` option; README "Custom store"). */
+export interface RateLimitStore extends RateLimitCounters {
   child(routeOptions: unknown): RateLimitStore;
 }
 
 /** A store class for the plugin's `store` option: routes share its counters. */
-export function sharedRateLimitStore(backend: RateLimitStore): new (params: unknown) => RateLimitStore {
+export function sharedRateLimitStore(backend: RateLimitCounters): new (params: unknown) => RateLimitStore {
   return class SharedStore implements RateLimitStore {
     incr(key: string, cb: Callback, timeWindow: number, max: number): void {
       backend.incr(key, cb, timeWindow, max);
@@ -42,7 +46,7 @@ interface Window {
 }
 
 /** Counters in this process: at most `capacity` keys, the least recently used dropped first. */
-export class MemoryRateLimitStore implements RateLimitStore {
+export class MemoryRateLimitStore implements RateLimitCounters {
   private readonly windows = new Map<string, Window>();
 
   constructor(
@@ -70,10 +74,6 @@ export class MemoryRateLimitStore implements RateLimitStore {
     if (w === undefined || w.start + timeWindow <= now) cb(null, { current: 0, ttl: 0 });
     else cb(null, { current: w.current, ttl: w.start + timeWindow - now });
   }
-
-  child(): RateLimitStore {
-    return this;
-  }
 }
 
 /** Count, open the window on the first request, answer [count, ms left]; one round trip, atomic. */
@@ -97,7 +97,7 @@ type ScriptedRedis = Redis & {
 };
 
 /** Counters in Redis, shared by every instance that uses the same server and prefix. */
-export class RedisRateLimitStore implements RateLimitStore {
+export class RedisRateLimitStore implements RateLimitCounters {
   private readonly redis: ScriptedRedis;
 
   constructor(
@@ -123,9 +123,5 @@ export class RedisRateLimitStore implements RateLimitStore {
       if (err || !r) cb(err ?? new Error('no answer from redis'));
       else cb(null, { current: Number(r[0]), ttl: Number(r[1]) });
     });
-  }
-
-  child(): RateLimitStore {
-    return this;
   }
 }

@@ -1,9 +1,9 @@
 // The in-memory counters behind the rate limits: fixed windows, one counter set for every route.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { MemoryRateLimitStore, sharedRateLimitStore, type RateLimitStore } from '../../src/http/rate-limit-store.js';
+import { MemoryRateLimitStore, sharedRateLimitStore, type RateLimitCounters } from '../../src/http/rate-limit-store.js';
 
-function incr(store: RateLimitStore, key: string, windowMs = 60_000): { current: number; ttl: number } {
+function incr(store: RateLimitCounters, key: string, windowMs = 60_000): { current: number; ttl: number } {
   let out: { current: number; ttl: number } | undefined;
   store.incr(key, (err, r) => {
     assert.equal(err, null);
