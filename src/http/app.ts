@@ -193,17 +193,26 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   };
 
   await app.register(async (api) => {
-    api.addHook('onRequest', async (request) => {
-      try {
-        request.principal = await deps.verify(request.headers.authorization);
-      } catch (e) {
-        if (e instanceof AuthError) throw new ApiError('HTTP-401', e.message, { 'www-authenticate': 'Bearer' });
-        throw e;
-      }
-      request.log = request.log.child({ tenantId: request.principal.tenantId, userId: request.principal.userId });
+    // A callback hook: a token found in the verifier's cache is admitted without a promise.
+    const admit = (request: FastifyRequest, principal: Principal, done: (e?: Error) => void): void => {
+      request.principal = principal;
+      request.log = request.log.child({ tenantId: principal.tenantId, userId: principal.userId });
       // Links are built from the Host: a request whose links could not be built is refused before
       // its handler runs, so that a 400 never comes after a write.
-      if (!config.publicUrl && !validHost(request.host)) throw new ApiError('HTTP-400', BAD_HOST);
+      if (!config.publicUrl && !validHost(request.host)) return done(new ApiError('HTTP-400', BAD_HOST));
+      done();
+    };
+    const refuse = (e: unknown): Error =>
+      e instanceof AuthError ? new ApiError('HTTP-401', e.message, { 'www-authenticate': 'Bearer' }) : (e as Error);
+    api.addHook('onRequest', (request, _reply, done) => {
+      let verified: Principal | Promise<Principal>;
+      try {
+        verified = deps.verify(request.headers.authorization);
+      } catch (e) {
+        return done(refuse(e));
+      }
+      if (verified instanceof Promise) verified.then((p) => admit(request, p, done), (e: unknown) => done(refuse(e)));
+      else admit(request, verified, done);
     });
     // Text that is not valid Unicode (a lone surrogate) would be stored changed: refuse it instead.
     api.addHook('preValidation', (request, _reply, done) => {

@@ -32,7 +32,8 @@ function sign(key: KeyObject, claims: Record<string, unknown>): Promise<string> 
   return new SignJWT(claims).setProtectedHeader({ alg: 'ES256' }).sign(key);
 }
 
-async function refused(p: Promise<unknown>, reason: RegExp): Promise<void> {
+async function refused(p: unknown, reason: RegExp): Promise<void> {
+  assert.ok(p instanceof Promise, 'a refusal comes as a rejected promise, never as a throw or a value');
   await assert.rejects(p, (e: unknown) => e instanceof AuthError && reason.test(e.message));
 }
 
@@ -45,6 +46,17 @@ describe('the cache of verified tokens', () => {
     assert.deepEqual(first, { tenantId: 'acme', userId: 'alice', admin: true });
     assert.deepEqual(second, first);
     assert.deepEqual(s.checks, ['signature', 'cache']);
+  });
+
+  it('answers a cached token at once, without a promise, and every other token with one', async () => {
+    const s = setup();
+    const token = await s.sign({ tenantId: 'acme', sub: 'alice', exp: sec(T0) + 3600 });
+    const first = s.verify(token);
+    assert.ok(first instanceof Promise);
+    const principal = await first;
+    const hit = s.verify(token);
+    assert.ok(!(hit instanceof Promise), 'a cache hit is answered synchronously');
+    assert.deepEqual(hit, principal);
   });
 
   it('refuses a cached token once it has expired, allowing only the configured tolerance', async () => {
