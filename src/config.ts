@@ -17,6 +17,8 @@ export interface Config {
   readonly databasePreparedStatements: boolean;
   /** SQLite's page cache (MiB): it must hold the pages a firing batch changes, or they spill mid-transaction. */
   readonly sqliteCacheMb: number;
+  /** Tasks SQLite keeps in memory for reads by id (store/sqlite/task-cache.ts); 0 keeps none. */
+  readonly sqliteTaskCache: number;
   /** A redis:// URL: rate limits are counted there, shared by every instance. */
   readonly redisUrl: string | undefined;
   /** Base of absolute links (`links.self.href`); when unset, taken from each request's Host. */
@@ -241,6 +243,7 @@ export function loadConfig(env: Env = process.env): Config {
     databasePoolSize: int('DATABASE_POOL_SIZE', 10, 1, 1000),
     databasePreparedStatements: bool('DATABASE_PREPARED_STATEMENTS', true),
     sqliteCacheMb: int('SQLITE_CACHE_MB', 32, 1, 65_536),
+    sqliteTaskCache: int('SQLITE_TASK_CACHE', 10_000, 0, 1_000_000),
     redisUrl: redis(str('REDIS_URL')),
     publicUrl: url('PUBLIC_URL'),
     trustProxy: bool('TRUST_PROXY', false),

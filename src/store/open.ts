@@ -14,13 +14,14 @@ export interface StoreHooks {
 }
 
 export async function openStore(
-  config: Pick<Config, 'databaseUrl' | 'databasePoolSize' | 'dataDir'> & Partial<Pick<Config, 'databasePreparedStatements' | 'sqliteCacheMb'>>,
+  config: Pick<Config, 'databaseUrl' | 'databasePoolSize' | 'dataDir'> & Partial<Pick<Config, 'databasePreparedStatements' | 'sqliteCacheMb' | 'sqliteTaskCache'>>,
   hooks: StoreHooks = {},
 ): Promise<Store> {
   if (config.databaseUrl) return PostgresStore.open({ url: config.databaseUrl, poolSize: config.databasePoolSize, preparedStatements: config.databasePreparedStatements ?? true });
   return SqliteStore.open({
     path: join(config.dataDir, SQLITE_FILE),
     ...(config.sqliteCacheMb !== undefined && { cacheMb: config.sqliteCacheMb }),
+    ...(config.sqliteTaskCache !== undefined && { taskCacheSize: config.sqliteTaskCache }),
     ...(hooks.onCheckpoint && { onCheckpoint: hooks.onCheckpoint }),
   });
 }

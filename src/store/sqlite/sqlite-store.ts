@@ -26,6 +26,7 @@ import {
 import type { Reload, ReloadStatus } from '../../reloads/reload.js';
 import type { Task } from '../../tasks/task.js';
 import { Checkpointer, type CheckpointEvent, type CheckpointResult } from './checkpointer.js';
+import { TaskCache } from './task-cache.js';
 import * as reloads from './reloads.js';
 import * as scheduling from './scheduling.js';
 import * as sql from './task-sql.js';
@@ -36,6 +37,8 @@ const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY|PROTOCOL|
 const CHECKPOINT_EVERY_MS = 1000;
 /** The page cache when the caller does not say (SQLITE_CACHE_MB's default). */
 const DEFAULT_CACHE_MB = 32;
+/** Tasks kept in memory for reads by id when the caller does not say (SQLITE_TASK_CACHE's default). */
+const DEFAULT_TASK_CACHE = 10_000;
 
 export interface SqliteStoreOptions {
   /** Path of the database file, or ':memory:'. */
@@ -48,6 +51,8 @@ export interface SqliteStoreOptions {
    * to the log in the middle of the transaction and reads them back (docs/benchmarks-scheduler.md).
    */
   readonly cacheMb?: number;
+  /** Tasks kept in memory for reads by id (task-cache.ts); 0 keeps none. */
+  readonly taskCacheSize?: number;
   /** Told when checkpoints start failing and when they recover (the service logs it). */
   readonly onCheckpoint?: (event: CheckpointEvent) => void;
 }
@@ -63,8 +68,12 @@ export class SqliteStore implements Store {
   /** Copies the log back into the database file, off the commit path and off the main thread. */
   readonly checkpointer: Checkpointer;
 
-  private constructor(db: Database.Database, path: string, onCheckpoint?: (event: CheckpointEvent) => void) {
+  /** Tasks read by id, kept while unchanged. */
+  private readonly taskCache: TaskCache;
+
+  private constructor(db: Database.Database, path: string, taskCacheSize: number, onCheckpoint?: (event: CheckpointEvent) => void) {
     this.db = db;
+    this.taskCache = new TaskCache(db, taskCacheSize);
     this.ctx = { db, stmt: (text) => this.stmt(text), rawStmt: (text) => this.rawStmt(text) };
     this.checkpointer = new Checkpointer(path, CHECKPOINT_EVERY_MS, () => this.checkpoint(), onCheckpoint);
   }
@@ -98,7 +107,7 @@ export class SqliteStore implements Store {
       db.close();
       throw e;
     }
-    return new SqliteStore(db, options.path, options.onCheckpoint);
+    return new SqliteStore(db, options.path, options.taskCacheSize ?? DEFAULT_TASK_CACHE, options.onCheckpoint);
   }
 
   async insertTask(task: Task): Promise<void> {
@@ -106,8 +115,13 @@ export class SqliteStore implements Store {
   }
 
   async getTask(tenantId: string, id: string): Promise<Task | undefined> {
-    const row = guard(() => this.rawStmt(sql.GET_TASK).get({ tenant_id: tenantId, id }) as unknown[] | undefined);
-    return row && fromValues(row);
+    return guard(() => {
+      const kept = this.taskCache.get(id);
+      // Ids are unique across tenants: another tenant's task is answered as a missing one.
+      if (kept !== undefined) return kept.tenantId === tenantId ? kept : undefined;
+      const row = this.rawStmt(sql.GET_TASK).get({ tenant_id: tenantId, id }) as unknown[] | undefined;
+      return row && this.taskCache.keep(fromValues(row));
+    });
   }
 
   async updateTask(task: Task): Promise<boolean> {

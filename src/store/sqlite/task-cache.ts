@@ -1,0 +1,74 @@
+/**
+ * Tasks read by id, kept in memory while they are unchanged: a GET by id is then answered without
+ * a B-tree search and a row decode, which were the largest part of its cost on a large table
+ * (docs/benchmarks-api.md).
+ *
+ * A kept task is never stale:
+ * - Every change this connection makes to a task (the API's writes, the scheduler's firings, events,
+ *   deletes) runs a TEMP trigger that drops it here, inside the statement that changes it, so no
+ *   read can come between the change and the drop. A change that is rolled back also drops it,
+ *   which costs a read and nothing else.
+ * - A task is kept only when read outside a transaction, so nothing uncommitted is ever kept.
+ * - Another connection's commits (a second process on the file, a `sqlite3` shell) cannot run the
+ *   trigger; SQLite's `PRAGMA data_version`, read before each look-up, changes when one commits,
+ *   and then everything kept is dropped.
+ *
+ * The kept objects are frozen: callers share them.
+ */
+import type Database from 'better-sqlite3';
+import type { Task } from '../../tasks/task.js';
+
+/** The SQL function the triggers call with the id of a changed or deleted task. */
+const FORGET = 'reload_tasks_cache_forget';
+
+export class TaskCache {
+  private readonly tasks = new Map<string, Task>();
+  private version: unknown;
+  private readonly dataVersion: Database.Statement;
+
+  /**
+   * @param limit tasks kept at most (the oldest kept goes first); 0 keeps none and installs nothing
+   */
+  constructor(
+    private readonly db: Database.Database,
+    readonly limit: number,
+  ) {
+    this.dataVersion = db.prepare('PRAGMA data_version').pluck();
+    if (limit <= 0) return;
+    db.function(FORGET, { deterministic: false, directOnly: true }, (id: unknown) => {
+      if (this.tasks.size > 0 && typeof id === 'string') this.tasks.delete(id);
+      return null;
+    });
+    db.exec(`
+      CREATE TEMP TRIGGER IF NOT EXISTS reload_tasks_cache_update AFTER UPDATE ON main.reload_tasks
+        BEGIN SELECT ${FORGET}(old.id); SELECT ${FORGET}(new.id) WHERE new.id IS NOT old.id; END;
+      CREATE TEMP TRIGGER IF NOT EXISTS reload_tasks_cache_delete AFTER DELETE ON main.reload_tasks
+        BEGIN SELECT ${FORGET}(old.id); END;`);
+    this.version = this.dataVersion.get();
+  }
+
+  /** The kept task with this id, if any (of whichever tenant: the caller checks). */
+  get(id: string): Task | undefined {
+    if (this.limit <= 0) return undefined;
+    const version = this.dataVersion.get();
+    if (version !== this.version) {
+      this.tasks.clear();
+      this.version = version;
+      return undefined;
+    }
+    return this.tasks.get(id);
+  }
+
+  /** Keeps a task just read, unless a transaction is open (what it read may yet be rolled back). */
+  keep(task: Task): Task {
+    if (this.limit <= 0 || this.db.inTransaction) return task;
+    if (this.tasks.size >= this.limit) this.tasks.delete(this.tasks.keys().next().value!);
+    Object.freeze(task.recurrence);
+    this.tasks.set(task.id, Object.freeze(task));
+    return task;
+  }
+
+  get size(): number {
+    return this.tasks.size;
+  }
+}
