@@ -31,6 +31,8 @@ function task(over: Partial<{ tenantId: string; userId: string; appId: string }>
   );
 }
 
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
 /** A store on a fresh file, and that file's path. */
 function open(name: string, taskCacheSize?: number): { store: SqliteStore; path: string } {
   const path = join(dir, `${name}.db`);
@@ -112,7 +114,7 @@ describe('the SQLite task cache', () => {
     }
   });
 
-  it('sees what another connection on the same file commits', async () => {
+  it('sees what another connection on the same file commits, from the next turn of the event loop', async () => {
     const { store, path } = open('other');
     const other = new Database(path);
     try {
@@ -120,10 +122,12 @@ describe('the SQLite task cache', () => {
       await store.insertTask(t);
       const kept = await store.getTask('acme', t.id);
       other.prepare("UPDATE reload_tasks SET app_id = 'from-elsewhere' WHERE id = ?").run(t.id);
+      await nextTurn(); // another connection's commits are looked for once per turn of the event loop
       const seen = await store.getTask('acme', t.id);
       assert.notEqual(seen, kept);
       assert.equal(seen?.appId, 'from-elsewhere');
       other.prepare('DELETE FROM reload_tasks WHERE id = ?').run(t.id);
+      await nextTurn();
       assert.equal(await store.getTask('acme', t.id), undefined);
     } finally {
       other.close();
