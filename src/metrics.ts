@@ -176,7 +176,8 @@ export class Metrics {
     return new Proxy(store, {
       get(target, name, receiver) {
         const value = Reflect.get(target, name, receiver) as unknown;
-        if (typeof value !== 'function' || name === 'subscribe' || name === 'close' || typeof name !== 'string') return value;
+        // peekTask is a look-up in memory, not a database operation: it is not timed.
+        if (typeof value !== 'function' || name === 'subscribe' || name === 'close' || name === 'peekTask' || typeof name !== 'string') return value;
         let wrapper = wrappers.get(name);
         if (wrapper === undefined) {
           wrapper = wrap(target, name, value as (...a: unknown[]) => unknown);

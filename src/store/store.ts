@@ -45,6 +45,12 @@ export interface TaskStore {
   insertTask(task: Task): Promise<void>;
   getTask(tenantId: string, id: string): Promise<Task | undefined>;
   /**
+   * The task as `getTask` would answer it, when the store holds it in memory and can answer at once
+   * without I/O (SQLite's cache of tasks read by id); undefined means "ask getTask", not "missing".
+   * Optional: a store that keeps nothing (PostgreSQL, whose rows other instances change) has none.
+   */
+  peekTask?(tenantId: string, id: string): Task | undefined;
+  /**
    * Saves `task` if the stored row still has version `task.version - 1` (optimistic concurrency);
    * false when the row changed or was deleted meanwhile.
    */

@@ -109,6 +109,25 @@ describe('another user of the same tenant', () => {
   });
 });
 
+describe('a task the store holds in memory (SQLite keeps tasks read by id)', () => {
+  it('is answered by the same rules: another tenant 404, another user 403, owner and admin 200, changes seen at once', async () => {
+    const created = await api.call('POST', '/api/v1/reload-tasks', { body: { appId: 'kept-app', timeZone: 'UTC' } });
+    const id = created.json().id as string;
+    const path = `/api/v1/reload-tasks/${id}`;
+    const first = await api.call('GET', path);
+    for (let i = 0; i < 2; i++) {
+      assert.equal((await api.call('GET', path)).body, first.body);
+      assert.equal((await api.call('GET', path, { as: otherTenant, admin: true })).statusCode, 404);
+      assert.equal((await api.call('GET', path, { as: 'bob' })).statusCode, 403);
+      assert.equal((await api.call('GET', path, { as: 'root', admin: true })).body, first.body);
+    }
+    assert.equal((await api.call('PUT', path, { body: { partial: true } })).statusCode, 200);
+    assert.equal((await api.call('GET', path)).json().partial, true);
+    assert.equal((await api.call('DELETE', path)).statusCode, 204);
+    assert.equal((await api.call('GET', path)).statusCode, 404);
+  });
+});
+
 describe('ids', () => {
   it('are not guessable: 64 random bits after the time prefix, none repeats', async () => {
     const ids: string[] = [];

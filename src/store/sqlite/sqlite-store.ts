@@ -124,6 +124,15 @@ export class SqliteStore implements Store {
     });
   }
 
+  peekTask(tenantId: string, id: string): Task | undefined {
+    try {
+      const kept = this.taskCache.get(id);
+      return kept?.tenantId === tenantId ? kept : undefined;
+    } catch {
+      return undefined; // data_version could not be read: getTask will say why
+    }
+  }
+
   async updateTask(task: Task): Promise<boolean> {
     return guard(() => this.stmt(sql.UPDATE_TASK).run(toRow(task, 'integer')).changes === 1);
   }
