@@ -192,6 +192,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     return `${request.protocol}://${request.host}`;
   };
 
+  // Declared on every request, so that setting it does not change the request object's shape.
+  app.decorateRequest('principal', undefined);
   await app.register(async (api) => {
     // A callback hook: a token found in the verifier's cache is admitted without a promise.
     const admit = (request: FastifyRequest, principal: Principal, done: (e?: Error) => void): void => {

@@ -1,7 +1,7 @@
 // The task model's state rules for a PUT, pure: what `state` does to disabledCode and log.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { createTask, failureLog, updateTask, type Task } from '../../src/tasks/task.js';
+import { createTask, failureLog, toJson, updateTask, utc, type Task } from '../../src/tasks/task.js';
 
 const NOW = Date.parse('2026-12-01T12:00:00Z');
 const owner = { tenantId: 'acme', userId: 'alice' };
@@ -43,5 +43,25 @@ describe('PUT state', () => {
   it('Completed clears a disabled code and log, and has no next run', () => {
     const t = updateTask(failed(), { state: 'Completed' }, NOW);
     assert.deepEqual([t.state, t.disabledCode, t.log, t.nextExecutionTime], ['Completed', null, null, null]);
+  });
+});
+
+describe('the JSON shape', () => {
+  it('leaves out what the task lacks and writes execution times in whole UTC seconds', () => {
+    const t = createTask({ appId: 'app', timeZone: 'UTC' }, 'c'.repeat(24), owner, NOW);
+    const bare = JSON.parse(JSON.stringify(toJson(t, 'http://x/api/v1/reload-tasks/c')));
+    assert.deepEqual(Object.keys(bare).sort(), ['appId', 'autoReload', 'autoReloadPartial', 'id', 'links', 'migrated', 'partial', 'state', 'tenantId', 'timeZone', 'userId']);
+    const full = JSON.parse(JSON.stringify(toJson({ ...failed(), lastExecutionTime: Date.parse('2027-01-01T09:00:00.999Z'), nextExecutionTime: Date.parse('2027-01-02T09:00:00Z') }, 'h')));
+    assert.deepEqual(full.recurrence, ['FREQ=DAILY']);
+    assert.equal(full.startDateTime, '2027-01-01T09:00:00');
+    assert.equal(full.disabledCode, 'CONSECUTIVE-FAILURES');
+    assert.equal(full.log, failureLog(5));
+    assert.equal(full.lastExecutionTime, '2027-01-01T09:00:00Z');
+    assert.equal(full.nextExecutionTime, '2027-01-02T09:00:00Z');
+  });
+
+  it('writes years past 9999 as Date does, without milliseconds', () => {
+    assert.equal(utc(Date.parse('+010000-01-01T00:00:00.500Z')), '+010000-01-01T00:00:00Z');
+    assert.equal(utc(0), '1970-01-01T00:00:00Z');
   });
 });
