@@ -121,6 +121,11 @@ describe('a task the store holds in memory (SQLite keeps tasks read by id)', () 
       assert.equal((await api.call('GET', path, { as: 'bob' })).statusCode, 403);
       assert.equal((await api.call('GET', path, { as: 'root', admin: true })).body, first.body);
     }
+    assert.equal(first.headers['content-type'], 'application/json; charset=utf-8');
+    // The links are built from each request's Host, whatever was sent before.
+    const elsewhere = await api.call('GET', path, { headers: { host: 'tasks.example.com:8443' } });
+    assert.equal(elsewhere.json().links.self.href, `http://tasks.example.com:8443${path}`);
+    assert.equal((await api.call('GET', path)).body, first.body);
     assert.equal((await api.call('PUT', path, { body: { partial: true } })).statusCode, 200);
     assert.equal((await api.call('GET', path)).json().partial, true);
     assert.equal((await api.call('DELETE', path)).statusCode, 204);
