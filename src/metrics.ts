@@ -4,6 +4,7 @@
  * what to alert on.
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { FastHistogram, type HistogramSeries } from './fast-histogram.js';
 import type { FinishedReload } from './scheduler/dispatcher.js';
 import type { CheckpointStatus } from './store/sqlite/checkpointer.js';
 import type { FiredOccurrence, Store } from './store/store.js';
@@ -11,13 +12,14 @@ import type { FiredOccurrence, Store } from './store/store.js';
 export class Metrics {
   readonly registry = new Registry();
 
-  readonly httpDuration = new Histogram({
-    name: 'reload_tasks_http_request_duration_seconds',
-    help: 'HTTP request duration, by route pattern, method and status code.',
-    labelNames: ['method', 'route', 'status_code'] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [this.registry],
-  });
+  /** Observed on every request, so not a prom-client Histogram (fast-histogram.ts). */
+  readonly httpDuration = new FastHistogram(
+    'reload_tasks_http_request_duration_seconds',
+    'HTTP request duration, by route pattern, method and status code.',
+    ['method', 'route', 'status_code'],
+    [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    this.registry,
+  );
 
   readonly occurrences = new Counter({
     name: 'reload_tasks_occurrences_total',
@@ -33,12 +35,30 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /**
+   * Tokens accepted, counted on every request as plain numbers and handed to the counter when it is
+   * scraped: a labelled prom-client inc hashes its labels on every call.
+   */
+  private readonly accepted = { cache: 0, signature: 0 };
+  private readonly acceptedReported = { cache: 0, signature: 0 };
+
   readonly tokensAccepted = new Counter({
     name: 'reload_tasks_auth_tokens_accepted_total',
     help: 'Bearer tokens accepted, by how: from the cache of verified tokens, or by checking the signature.',
     labelNames: ['check'] as const,
     registers: [this.registry],
+    collect: () => {
+      for (const how of ['cache', 'signature'] as const) {
+        const more = this.accepted[how] - this.acceptedReported[how];
+        if (more > 0) this.tokensAccepted.inc({ check: how }, more);
+        this.acceptedReported[how] = this.accepted[how];
+      }
+    },
   });
+
+  tokenAccepted(how: 'cache' | 'signature'): void {
+    this.accepted[how] += 1;
+  }
 
   readonly reloadsFinished = new Counter({
     name: 'reload_tasks_reloads_finished_total',
@@ -118,17 +138,21 @@ export class Metrics {
     });
   }
 
-  /** The histogram's series per method, route pattern and status, looked up once each. */
-  private readonly httpSeries = new Map<string, { observe(value: number): void }>();
+  /**
+   * The histogram's series by route pattern, method and status, looked up once each. Nested maps:
+   * the route and method strings are the same string objects on every request (hashed once), where
+   * a key made of the three would be a new string to build and hash per request.
+   */
+  private readonly httpSeries = new Map<string, Map<string, Map<number, HistogramSeries>>>();
 
   /** One HTTP request's duration (by route pattern, not URL, so that ids do not make a series per task). */
   observeHttp(method: string, route: string, statusCode: number, seconds: number): void {
-    const key = `${method} ${statusCode} ${route}`;
-    let series = this.httpSeries.get(key);
-    if (series === undefined) {
-      series = this.httpDuration.labels({ method, route, status_code: statusCode });
-      this.httpSeries.set(key, series);
-    }
+    let byMethod = this.httpSeries.get(route);
+    if (byMethod === undefined) this.httpSeries.set(route, (byMethod = new Map()));
+    let byStatus = byMethod.get(method);
+    if (byStatus === undefined) byMethod.set(method, (byStatus = new Map()));
+    let series = byStatus.get(statusCode);
+    if (series === undefined) byStatus.set(statusCode, (series = this.httpDuration.series({ method, route, status_code: statusCode })));
     series.observe(seconds);
   }
 
@@ -176,8 +200,10 @@ export class Metrics {
     return new Proxy(store, {
       get(target, name, receiver) {
         const value = Reflect.get(target, name, receiver) as unknown;
-        // peekTask is a look-up in memory, not a database operation: it is not timed.
-        if (typeof value !== 'function' || name === 'subscribe' || name === 'close' || name === 'peekTask' || typeof name !== 'string') return value;
+        if (typeof value !== 'function' || name === 'subscribe' || name === 'close' || typeof name !== 'string') return value;
+        // peekTask is a look-up in memory, not a database operation: it is not timed, and runs on
+        // the store itself (with the proxy as `this`, each field it reads would be a trap).
+        if (name === 'peekTask') return (value as (...a: unknown[]) => unknown).bind(target);
         let wrapper = wrappers.get(name);
         if (wrapper === undefined) {
           wrapper = wrap(target, name, value as (...a: unknown[]) => unknown);

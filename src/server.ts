@@ -80,7 +80,7 @@ export async function startServer(config: Config, baseClock: Clock = systemClock
     }
     const verify = createVerifier(config.auth, () => loadOrCreateLocalKey(config.dataDir), {
       now: () => clock.now(),
-      onAccept: (how) => metrics.tokensAccepted.inc({ check: how }),
+      onAccept: (how) => metrics.tokenAccepted(how),
     });
     const app = await buildApp({
       config,
