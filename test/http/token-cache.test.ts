@@ -126,6 +126,26 @@ describe('the cache of verified tokens', () => {
     }
   });
 
+  it('serves from the cache only the exact header text it verified; another spelling of it is verified in full', async () => {
+    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    const config = loadConfig({ DATA_DIR: '/nonexistent', JWT_PUBLIC_KEY: publicKey.export({ type: 'spki', format: 'pem' }).toString() });
+    const checks: string[] = [];
+    const verify = createVerifier(config.auth, () => assert.fail('no local key'), { now: () => T0, onAccept: (how) => checks.push(how) });
+    const token = await sign(privateKey, { tenantId: 'acme', sub: 'alice', exp: sec(T0) + 3600 });
+    const expected = { tenantId: 'acme', userId: 'alice', admin: false };
+    // The same token (so the same last characters) in three spellings of the header.
+    for (const header of [`Bearer ${token}`, `bearer  ${token}`, `Bearer ${token}`, `Bearer ${token} `]) {
+      assert.deepEqual(await verify(header), expected);
+    }
+    assert.deepEqual(checks, ['signature', 'signature', 'signature', 'signature']);
+    checks.length = 0;
+    assert.deepEqual(await verify(`Bearer ${token} `), expected);
+    assert.deepEqual(checks, ['cache']);
+    // A header that only ends like a cached one is no hit.
+    await refused(verify(`Bearer x${token} `), /./);
+    await refused(verify(`Basic ${token} `), /not "Bearer <JWT>"/);
+  });
+
   it('does not cache refusals: a token without a tenant is refused every time', async () => {
     const s = setup();
     const token = await s.sign({ sub: 'alice', exp: sec(T0) + 3600 });
