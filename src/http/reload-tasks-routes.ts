@@ -47,8 +47,9 @@ export async function reloadTasksRoutes(app: FastifyInstance, o: RoutesOptions):
   const { store, clock, cursors } = o;
   const selfHref = (request: FastifyRequest, id: string): string => `${o.baseUrl(request)}${TASKS_PATH}/${id}`;
   const principal = (request: FastifyRequest): Principal => request.principal!;
-  // Looked up once: the store may be a metrics proxy, whose property look-ups cost a trap each.
-  const peekTask = store.peekTask;
+  // Looked up once (the store may be a metrics proxy, whose property look-ups cost a trap each),
+  // and bound: it is called as a plain function.
+  const peekTask = store.peekTask?.bind(store);
   /** The JSON body last sent for a kept (frozen) task, and the self link it carries. */
   const bodies = new WeakMap<Task, { href: string; json: string }>();
 

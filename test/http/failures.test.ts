@@ -18,6 +18,8 @@ function failingStore(error: Error): Store {
       if (name === 'secret') return async () => Buffer.alloc(32);
       if (name === 'close') return async () => {};
       if (name === 'then') return undefined;
+      // The optional synchronous look-up: this store keeps nothing in memory, so it has none.
+      if (name === 'peekTask') return undefined;
       return async () => {
         throw error;
       };

@@ -128,8 +128,10 @@ export class SqliteStore implements Store {
     try {
       const kept = this.taskCache.get(id);
       return kept?.tenantId === tenantId ? kept : undefined;
-    } catch {
-      return undefined; // data_version could not be read: getTask will say why
+    } catch (e) {
+      // data_version could not be read (the file busy or gone): getTask will say why.
+      if (e instanceof Database.SqliteError) return undefined;
+      throw e;
     }
   }
 
