@@ -196,6 +196,28 @@ describe('TaskCache', () => {
     db.close();
   });
 
+  it('never holds more than its limit while tasks are kept, dropped by triggers and kept again', () => {
+    const { db, cache } = setup(3);
+    const tasks = Array.from({ length: 6 }, () => task());
+    const insert = db.prepare('INSERT OR REPLACE INTO reload_tasks VALUES (?, ?)');
+    const remove = db.prepare('DELETE FROM reload_tasks WHERE id = ?');
+    for (const t of tasks) insert.run(t.id, 'acme');
+    let seed = 7;
+    const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+    for (let step = 0; step < 500; step++) {
+      const t = tasks[random(tasks.length)]!;
+      if (random(3) === 0) {
+        remove.run(t.id); // the trigger drops it
+        insert.run(t.id, 'acme');
+        assert.equal(cache.get(t.id), undefined, `step ${step}`);
+      } else if (cache.get(t.id) === undefined) {
+        cache.keep(t); // as getTask does on a miss
+      }
+      assert.ok(cache.size <= 3, `step ${step}: ${cache.size} kept`);
+    }
+    db.close();
+  });
+
   it('keeps at most its limit, letting the oldest go first', () => {
     const { db, cache } = setup(2);
     const [a, b, c] = [task(), task(), task()];
