@@ -76,13 +76,15 @@ export function createVerifier(config: AuthConfig, localKey: () => LocalKey, opt
 
   // Verifying an ES256 or RS256 signature costs more than the rest of a GET by id together (see
   // docs/benchmarks-api.md), and a client sends the same token until it expires. So a verified token
-  // is remembered, keyed by its exact text (any change to header, payload or signature is another key
-  // and is verified in full), for at most `tokenCacheSeconds`; `exp` and `nbf` are checked again on
-  // every use. Only verified tokens are kept, so garbage cannot fill the cache; the oldest entry goes
-  // when it is full. Entries are found by the header's last characters (the signature's), and a hit
-  // must then equal the whole header: a key of a few dozen characters is hashed per request instead
-  // of the whole token, and no regular expression runs on a hit. The cost: a key removed from the JWKS still admits the tokens it signed that
-  // were seen in the last `tokenCacheSeconds` (60 by default, 0 turns the cache off).
+  // is remembered with the exact Authorization header it came in, for at most `tokenCacheSeconds`;
+  // `exp` and `nbf` are checked again on every use. An entry is found by the header's last 32
+  // characters (the signature's: a short key to hash per request, where the whole token would be a
+  // few hundred characters) and a hit must then equal the whole header, so any change to header,
+  // payload or signature, or another spelling of the same header, is verified in full, and no
+  // regular expression runs on a hit. Only verified tokens are kept, so garbage cannot fill the
+  // cache; the oldest entry goes when it is full. The cost: a key removed from the JWKS still admits
+  // the tokens it signed that were seen in the last `tokenCacheSeconds` (60 by default, 0 turns the
+  // cache off).
   const cache = new Map<string, Verified>();
   const maxAgeMs = config.tokenCacheSeconds * 1000;
   const maxEntries = config.tokenCacheSize;

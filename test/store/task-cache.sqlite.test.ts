@@ -39,10 +39,19 @@ function open(name: string, taskCacheSize?: number): { store: SqliteStore; path:
   return { store: SqliteStore.open({ path, ...(taskCacheSize !== undefined && { taskCacheSize }) }), path };
 }
 
+/** Runs `fn` on a store on a fresh file, and closes it. */
+async function withStore(name: string, fn: (store: SqliteStore) => Promise<void>, taskCacheSize?: number): Promise<void> {
+  const { store } = open(name, taskCacheSize);
+  try {
+    await fn(store);
+  } finally {
+    await store.close();
+  }
+}
+
 describe('the SQLite task cache', () => {
   it('answers a second read by id from memory (the same frozen object), and only within the tenant', async () => {
-    const { store } = open('hit');
-    try {
+    await withStore('hit', async (store) => {
       const t = task();
       await store.insertTask(t);
       const first = await store.getTask('acme', t.id);
@@ -52,14 +61,11 @@ describe('the SQLite task cache', () => {
       assert.ok(Object.isFrozen(second) && Object.isFrozen(second!.recurrence), 'callers share it, so it cannot be changed');
       assert.equal(await store.getTask('globex', t.id), undefined, 'another tenant still sees nothing');
       assert.equal(await store.getTask('acme', t.id), first);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it("forgets a task at this connection's update and delete, and at a stale update that changed nothing it keeps it", async () => {
-    const { store } = open('writes');
-    try {
+    await withStore('writes', async (store) => {
       const t = task();
       await store.insertTask(t);
       await store.getTask('acme', t.id);
@@ -72,14 +78,11 @@ describe('the SQLite task cache', () => {
       assert.equal(await store.getTask('acme', t.id), updated);
       assert.equal(await store.deleteTask('acme', t.id), true);
       assert.equal(await store.getTask('acme', t.id), undefined);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('sees a firing move nextExecutionTime and lastExecutionTime', async () => {
-    const { store } = open('firing');
-    try {
+    await withStore('firing', async (store) => {
       const due = Date.parse('2026-06-01T00:00:00Z');
       const t = { ...task(), nextExecutionTime: due };
       await store.insertTask(t);
@@ -89,14 +92,11 @@ describe('the SQLite task cache', () => {
       const after = await store.getTask('acme', t.id);
       assert.equal(after?.nextExecutionTime, due + DAY);
       assert.equal(after?.lastExecutionTime, due);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it("sees the events' changes: an owner's tasks disabled, an app's tasks deleted", async () => {
-    const { store } = open('events');
-    try {
+    await withStore('events', async (store) => {
       const mine = task({ userId: 'bob' });
       const app = task({ appId: 'gone' });
       await store.insertTask(mine);
@@ -109,9 +109,7 @@ describe('the SQLite task cache', () => {
       assert.equal(disabled?.disabledCode, 'OWNER-DELETED');
       assert.equal(await store.deleteAppTasks('acme', 'gone'), 1);
       assert.equal(await store.getTask('acme', app.id), undefined);
-    } finally {
-      await store.close();
-    }
+    });
   });
 
   it('sees what another connection on the same file commits, from the next turn of the event loop', async () => {
@@ -136,8 +134,7 @@ describe('the SQLite task cache', () => {
   });
 
   it('keeps nothing when SQLITE_TASK_CACHE is 0: every read is a fresh row', async () => {
-    const { store } = open('off', 0);
-    try {
+    await withStore('off', async (store) => {
       const t = task();
       await store.insertTask(t);
       const a = await store.getTask('acme', t.id);
@@ -145,9 +142,7 @@ describe('the SQLite task cache', () => {
       assert.deepEqual(a, b);
       assert.notEqual(a, b);
       assert.ok(!Object.isFrozen(a));
-    } finally {
-      await store.close();
-    }
+    }, 0);
   });
 });
 
