@@ -349,8 +349,9 @@ same machine as the ceiling; and the server's memory while it serves them.
   directory's local key, as \`reload-task token\` does; requests are made as the tasks' owner (a
   non-admin caller) unless marked admin. GET by id cycles through ${fmt.int(o.ids)} ids sampled at random from
   the whole table; the service keeps up to \`SQLITE_TASK_CACHE\` (default 10,000) tasks read by id in
-  memory, so with as many ids or fewer nearly every request is answered from it (\`--ids=100000\`
-  measures mostly misses).
+  memory, so with as many ids or fewer nearly every request is answered from it. The bench's
+  environment reaches the service: \`SQLITE_TASK_CACHE=0\` measures reads from SQLite instead (many
+  more ids, such as \`--ids=100000\`, overload autocannon, which then times requests out itself).
 - **Data:** ${fmt.int(seed.tasks)} tasks of tenant \`${TENANT}\`, owner \`${OWNER}\` (daily, weekly, hourly and
   monthly schedules in ten zones, some auto-reload only, a tenth partial, UUID-like app ids),
   ${seed.reused ? `seeded by an earlier run (${seed.seededAt}, ${seed.seconds.toFixed(0)} s)` : `seeded by this run in ${seed.seconds.toFixed(0)} s`} straight into the SQLite file with the store's
