@@ -110,15 +110,16 @@ describe('another user of the same tenant', () => {
 });
 
 describe('a task the store holds in memory (SQLite keeps tasks read by id)', () => {
-  it('is answered by the same rules: another tenant 404, another user 403, owner and admin 200, changes seen at once', async () => {
+  it('is answered by the same rules: another tenant 404, another user 403, owner and admin 200, changes seen at once', async (t) => {
     const created = await api.call('POST', '/api/v1/reload-tasks', { body: { appId: 'kept-app', timeZone: 'UTC' } });
     const id = created.json().id as string;
     const path = `/api/v1/reload-tasks/${id}`;
     // Reads that reach the store's getTask: on SQLite the first, then only the refusals (which take
     // the full path); the owner's and the admin's later reads are answered from memory.
     let reads = 0;
-    const getTask = api.store.getTask.bind(api.store);
-    api.store.getTask = (tenantId, taskId) => ((reads += taskId === id ? 1 : 0), getTask(tenantId, taskId));
+    const getTask = api.store.getTask;
+    api.store.getTask = (tenantId, taskId) => ((reads += taskId === id ? 1 : 0), getTask.call(api.store, tenantId, taskId));
+    t.after(() => void (api.store.getTask = getTask));
     const first = await api.call('GET', path);
     for (let i = 0; i < 2; i++) {
       assert.equal((await api.call('GET', path)).body, first.body);

@@ -22,6 +22,8 @@ function setup(env: Record<string, string> = {}) {
   });
   return {
     verify: (token: string) => verify(`Bearer ${token}`),
+    /** The verifier given a whole Authorization header. */
+    header: (authorization: string) => verify(authorization),
     checks,
     at: (ms: number) => void (t = ms),
     sign: (claims: Record<string, unknown>) => sign(privateKey, claims),
@@ -127,11 +129,9 @@ describe('the cache of verified tokens', () => {
   });
 
   it('serves from the cache only the exact header text it verified; another spelling of it is verified in full', async () => {
-    const { privateKey, publicKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    const config = loadConfig({ DATA_DIR: '/nonexistent', JWT_PUBLIC_KEY: publicKey.export({ type: 'spki', format: 'pem' }).toString() });
-    const checks: string[] = [];
-    const verify = createVerifier(config.auth, () => assert.fail('no local key'), { now: () => T0, onAccept: (how) => checks.push(how) });
-    const token = await sign(privateKey, { tenantId: 'acme', sub: 'alice', exp: sec(T0) + 3600 });
+    const s = setup();
+    const { checks, header: verify } = s;
+    const token = await s.sign({ tenantId: 'acme', sub: 'alice', exp: sec(T0) + 3600 });
     const expected = { tenantId: 'acme', userId: 'alice', admin: false };
     // The same token (so the same last characters) in three spellings of the header.
     for (const header of [`Bearer ${token}`, `bearer  ${token}`, `Bearer ${token}`, `Bearer ${token} `]) {
