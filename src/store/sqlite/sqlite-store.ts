@@ -35,6 +35,14 @@ import * as sql from './task-sql.js';
 const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|IOERR|FULL|CANTOPEN|READONLY|PROTOCOL|NOLFS)/;
 /** How often the write-ahead log is copied back into the database file. */
 const CHECKPOINT_EVERY_MS = 1000;
+/**
+ * Past this many frames (about 32 MiB) the log is copied whole before the next firing batch, so that
+ * the batch writes the log from its beginning again (Checkpointer.catchUp). Under JOURNAL_SIZE_LIMIT
+ * with room for a sustained pass's batch, so the log's file keeps its blocks between restarts.
+ */
+const LOG_RESTART_FRAMES = 8192;
+/** What a restarted log's file is cut back to (PRAGMA journal_size_limit). */
+const JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024;
 /** The page cache when the caller does not say (SQLITE_CACHE_MB's default). */
 const DEFAULT_CACHE_MB = 32;
 /** Tasks kept in memory for reads by id when the caller does not say (SQLITE_TASK_CACHE's default). */
@@ -55,6 +63,8 @@ export interface SqliteStoreOptions {
   readonly taskCacheSize?: number;
   /** Told when checkpoints start failing and when they recover (the service logs it). */
   readonly onCheckpoint?: (event: CheckpointEvent) => void;
+  /** Log frames past which a firing batch first waits for the log to be copied whole; 0: never (tests). */
+  readonly logRestartFrames?: number;
 }
 
 export class SqliteStore implements Store {
@@ -71,8 +81,11 @@ export class SqliteStore implements Store {
   /** Tasks read by id, kept while unchanged. */
   private readonly taskCache: TaskCache;
 
-  private constructor(db: Database.Database, path: string, taskCacheSize: number, onCheckpoint?: (event: CheckpointEvent) => void) {
+  private readonly logRestartFrames: number;
+
+  private constructor(db: Database.Database, path: string, taskCacheSize: number, onCheckpoint?: (event: CheckpointEvent) => void, logRestartFrames = LOG_RESTART_FRAMES) {
     this.db = db;
+    this.logRestartFrames = logRestartFrames;
     this.taskCache = new TaskCache(db, taskCacheSize);
     this.ctx = { db, stmt: (text) => this.stmt(text), rawStmt: (text) => this.rawStmt(text) };
     this.checkpointer = new Checkpointer(path, CHECKPOINT_EVERY_MS, () => this.checkpoint(), onCheckpoint);
@@ -100,14 +113,14 @@ export class SqliteStore implements Store {
       // Checkpoints are taken off the commit path (see checkpoint()): with SQLite's automatic one,
       // every large firing batch's COMMIT also copied the whole batch back into the database file.
       db.pragma('wal_autocheckpoint = 0');
-      db.pragma('journal_size_limit = 67108864');
+      db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
       db.pragma(`cache_size = ${-Math.round((options.cacheMb ?? DEFAULT_CACHE_MB) * 1024)}`);
       migrate(db);
     } catch (e) {
       db.close();
       throw e;
     }
-    return new SqliteStore(db, options.path, options.taskCacheSize ?? DEFAULT_TASK_CACHE, options.onCheckpoint);
+    return new SqliteStore(db, options.path, options.taskCacheSize ?? DEFAULT_TASK_CACHE, options.onCheckpoint, options.logRestartFrames);
   }
 
   async insertTask(task: Task): Promise<void> {
@@ -199,7 +212,10 @@ export class SqliteStore implements Store {
   // The scheduler's operations (scheduling.ts).
 
   async fireDue(now: number, limit: number, planner: Planner): Promise<FiredOccurrence[]> {
-    return guard(() => scheduling.fireDue(this.ctx, now, limit, planner));
+    if (this.logRestartFrames > 0) await this.checkpointer.catchUp(this.logRestartFrames);
+    const recorded = guard(() => scheduling.fireDue(this.ctx, now, limit, planner));
+    if (recorded.length > 0) this.checkpointer.kick();
+    return recorded;
   }
 
   async nextDueTime(): Promise<number | null> {
