@@ -21,14 +21,15 @@ export interface SqliteContext {
 
 export function fireDue(ctx: SqliteContext, now: number, limit: number, planner: Planner): FiredOccurrence[] {
   return ctx.db.transaction(() => {
-    // Raw rows: TASK_FIELDS, then `active`.
+    // Raw rows: TASK_FIELDS, then `active` and the rowid.
     const rows = ctx.rawStmt(sql.DUE_TASKS).all({ now, limit }) as unknown[][];
     const recorded: FiredOccurrence[] = [];
     for (const row of rows) {
       const task = fromValues(row);
       const decision = planner(task, row[TASK_FIELDS.length] === 1);
+      const rowid = row[TASK_FIELDS.length + 1];
       if (decision.kind === 'stop') {
-        ctx.stmt(sql.ADVANCE_TASK).run(null, null, task.state, 0, decision.log, now, task.id, task.version);
+        ctx.stmt(sql.ADVANCE_TASK).run(null, null, task.state, 0, decision.log, now, rowid, task.id, task.version);
         continue;
       }
       const { plan } = decision;
@@ -57,7 +58,7 @@ export function fireDue(ctx: SqliteContext, now: number, limit: number, planner:
         mine.push({ task, nominal, outcome, reload });
       }
       const state = plan.next === null ? 'Completed' : task.state;
-      const advanced = ctx.stmt(sql.ADVANCE_TASK).run(plan.next, lastFired, state, missed, null, now, task.id, task.version).changes;
+      const advanced = ctx.stmt(sql.ADVANCE_TASK).run(plan.next, lastFired, state, missed, null, now, rowid, task.id, task.version).changes;
       if (advanced !== 1) throw new Error(`task ${task.id} changed inside its firing transaction`);
       recorded.push(...mine);
     }
