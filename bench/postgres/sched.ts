@@ -151,7 +151,9 @@ export async function runScheduler(o: SchedOptions): Promise<SchedRun> {
 }
 
 const AUDIT_SQL = {
-  occurrences: 'SELECT count(*)::int AS n FROM occurrences',
+  // Every occurrence on record: misses and skips in occurrences, fired ones as their scheduled
+  // reloads (since migration 7; \`fired\` rows of occurrences come from older builds).
+  occurrences: `SELECT ((SELECT count(*) FROM occurrences WHERE outcome <> 'fired') + (SELECT count(*) FROM reloads WHERE type = 'chronos'))::int AS n`,
   reloads: 'SELECT count(*)::int AS n FROM reloads',
   duplicateReloads: `SELECT coalesce(sum(c - 1), 0)::int AS n FROM (SELECT count(*) AS c FROM reloads WHERE type = 'chronos' GROUP BY resource_id, scheduled_time HAVING count(*) > 1) d`,
   dueLeft: `SELECT count(*)::int AS n FROM reload_tasks WHERE state = 'Enabled' AND next_execution_time <= $1`,

@@ -94,8 +94,13 @@ async function verify(databaseUrl: string, t: { diagnostic(m: string): void }): 
     }
     // Freeze: no instance may fire while we read (they are stopped by the caller first).
     const tasks = (await c.query('SELECT id, start_date_time, next_execution_time FROM reload_tasks')).rows as Array<{ id: string; start_date_time: string; next_execution_time: number }>;
-    const occ = (await c.query('SELECT task_id, nominal_time, outcome FROM occurrences ORDER BY task_id, nominal_time')).rows as Array<{ task_id: string; nominal_time: number; outcome: string }>;
+    // Misses and skips are rows of occurrences; a fired occurrence's record is its scheduled reload.
+    const passedOver = (await c.query('SELECT task_id, nominal_time, outcome FROM occurrences')).rows as Array<{ task_id: string; nominal_time: number; outcome: string }>;
     const reloads = (await c.query("SELECT resource_id, scheduled_time, status FROM reloads WHERE type = 'chronos'")).rows as Array<{ resource_id: string; scheduled_time: number; status: string }>;
+    assert.ok(passedOver.every((o) => o.outcome !== 'fired'), 'a fired occurrence has an occurrences row as well as its reload');
+    const occ = [...passedOver, ...reloads.map((r) => ({ task_id: r.resource_id, nominal_time: r.scheduled_time, outcome: 'fired' }))].sort(
+      (a, b) => (a.task_id < b.task_id ? -1 : a.task_id > b.task_id ? 1 : a.nominal_time - b.nominal_time),
+    );
     const byTask = new Map<string, number[]>();
     for (const o of occ) byTask.set(o.task_id, [...(byTask.get(o.task_id) ?? []), o.nominal_time]);
     let due = 0;
@@ -108,7 +113,6 @@ async function verify(databaseUrl: string, t: { diagnostic(m: string): void }): 
     const fired = occ.filter((o) => o.outcome === 'fired');
     const keys = new Set(reloads.map((r) => `${r.resource_id}@${r.scheduled_time}`));
     assert.equal(keys.size, reloads.length, 'an occurrence fired twice');
-    assert.equal(reloads.length, fired.length, 'a fired occurrence has no reload, or a reload has no occurrence');
     assert.ok(reloads.every((r) => r.status === 'SUCCEEDED'), 'a reload did not end');
     t.diagnostic(`${due} due occurrences: ${fired.length} fired, ${occ.length - fired.length} missed or skipped; ${reloads.length} reloads; 0 doubled, 0 lost`);
   } finally {

@@ -54,8 +54,9 @@ describe('migrations', () => {
     const c = new pg.Client({ connectionString: base.location });
     await c.connect();
     // Back to schema 5, with a reload written as a build of that schema wrote it.
+    await c.query('DROP INDEX reloads_occurrence');
     await c.query('ALTER TABLE reloads DROP COLUMN weight, DROP COLUMN variables');
-    await c.query('DELETE FROM schema_migrations WHERE version = 6');
+    await c.query('DELETE FROM schema_migrations WHERE version >= 6');
     await c.query(`INSERT INTO reloads (id, tenant_id, user_id, app_id, partial, type, resource_type, status, creation_time, attempts)
       VALUES ('01a200000000000000000001', 'acme', 'alice', 'app', false, 'external', 'api', 'SUCCEEDED', 1, 1)`);
     await c.end();
@@ -73,6 +74,42 @@ describe('migrations', () => {
       await assert.rejects(after.query("UPDATE reloads SET weight = 11 WHERE id = '01a200000000000000000001'"), /reloads_weight_range/);
     } finally {
       await after.end();
+    }
+  });
+});
+
+describe('migration 000007: a fired occurrence is recorded by its reload alone', () => {
+  it('keeps the history written before it, each fired occurrence once, and refuses a second reload of an occurrence', async () => {
+    const base = await fresh();
+    const c = new pg.Client({ connectionString: base.location });
+    await c.connect();
+    try {
+      // Back to schema 6, with the rows a build of that schema wrote for a task: one occurrence
+      // fired (an occurrences row and its reload) and one missed.
+      await c.query('DROP INDEX reloads_occurrence');
+      await c.query('DELETE FROM schema_migrations WHERE version = 7');
+      await c.query(`INSERT INTO occurrences (task_id, nominal_time, tenant_id, outcome, reload_id, recorded_at) VALUES
+        ('task1', 1000, 'acme', 'missed', NULL, 1500), ('task1', 2000, 'acme', 'fired', '01a200000000000000000002', 2001)`);
+      await c.query(`INSERT INTO reloads (id, tenant_id, user_id, app_id, partial, type, resource_type, resource_id, scheduled_time, status, creation_time, attempts)
+        VALUES ('01a200000000000000000002', 'acme', 'alice', 'app', false, 'chronos', 'reload-tasks', 'task1', 2000, 'SUCCEEDED', 2001, 1)`);
+      const store = await PostgresStore.open({ url: base.location });
+      try {
+        const history = await store.listOccurrences('acme', 'task1', 10);
+        assert.deepEqual(
+          history.map((o) => [o.nominalTime, o.outcome, o.reloadId]),
+          [[2000, 'fired', '01a200000000000000000002'], [1000, 'missed', null]],
+        );
+        assert.deepEqual(await store.listOccurrences('other-tenant', 'task1', 10), []);
+      } finally {
+        await store.close();
+      }
+      await assert.rejects(
+        c.query(`INSERT INTO reloads (id, tenant_id, user_id, app_id, partial, type, resource_type, resource_id, scheduled_time, status, creation_time, attempts)
+          VALUES ('01a200000000000000000003', 'acme', 'alice', 'app', false, 'chronos', 'reload-tasks', 'task1', 2000, 'QUEUED', 3000, 0)`),
+        /reloads_occurrence/,
+      );
+    } finally {
+      await c.end();
     }
   });
 });
@@ -177,11 +214,12 @@ describe('several instances', () => {
       await Promise.all(schedulers.map((s) => s.dispatcher.idle()));
       const c = new pg.Client({ connectionString: base.location });
       await c.connect();
-      const occ = (await c.query("SELECT count(*)::int AS n, count(DISTINCT (task_id, nominal_time))::int AS d FROM occurrences WHERE outcome = 'fired'")).rows[0];
+      // A fired occurrence's record is its reload (migration 7): no occurrences row beside it.
+      const occ = (await c.query('SELECT count(*)::int AS n FROM occurrences')).rows[0];
       const rel = (await c.query("SELECT count(*)::int AS n, count(DISTINCT (resource_id, scheduled_time))::int AS d FROM reloads WHERE type = 'chronos'")).rows[0];
       const owners = (await c.query('SELECT count(DISTINCT lease_owner)::int AS n FROM reloads')).rows[0];
       await c.end();
-      assert.deepEqual(occ, { n: 3000, d: 3000 });
+      assert.deepEqual(occ, { n: 0 });
       assert.deepEqual(rel, { n: 3000, d: 3000 });
       assert.equal(owners.n, 0); // all ended (leases released)
     } finally {

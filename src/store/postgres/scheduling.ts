@@ -17,7 +17,8 @@ const SCHEDULED_VALUE_INDEXES = sql.SCHEDULED_RELOAD_FIELDS.map((f) => sql.RELOA
 export async function fireDue(c: pg.PoolClient, now: number, limit: number, planner: Planner): Promise<FiredOccurrence[]> {
   const { rows } = await query<TaskRow & { active: boolean }>(c, sql.DUE_TASKS, [now, limit]);
   if (rows.length === 0) return [];
-  const occ = { task: [] as string[], nominal: [] as number[], tenant: [] as string[], outcome: [] as string[], reload: [] as Array<string | null> };
+  // Misses and skips become rows of `occurrences`; a fired occurrence's record is its reload.
+  const occ = { task: [] as string[], nominal: [] as number[], tenant: [] as string[], outcome: [] as string[] };
   const planned: Array<{ task: Task; nominal: number; outcome: FiredOccurrence['outcome']; reload: Reload | null }> = [];
   const advance = { id: [] as string[], version: [] as number[], next: [] as Array<number | null>, state: [] as string[], log: [] as Array<string | null> };
   for (const row of rows) {
@@ -36,25 +37,31 @@ export async function fireDue(c: pg.PoolClient, now: number, limit: number, plan
     advance.log.push(null);
     for (const { nominal, outcome } of decision.plan.occurrences) {
       const reload = outcome === 'fired' ? scheduledReload(task, nominal, now) : null;
-      occ.task.push(task.id);
-      occ.nominal.push(nominal);
-      occ.tenant.push(task.tenantId);
-      occ.outcome.push(outcome);
-      occ.reload.push(reload?.id ?? null);
+      if (!reload) {
+        occ.task.push(task.id);
+        occ.nominal.push(nominal);
+        occ.tenant.push(task.tenantId);
+        occ.outcome.push(outcome);
+      }
       planned.push({ task, nominal, outcome, reload });
     }
   }
-  // What was actually recorded: an occurrence already on record is never fired again.
-  const inserted = new Set(
-    (await query<{ task_id: string; nominal_time: number }>(c, sql.INSERT_OCCURRENCES, [occ.task, occ.nominal, occ.tenant, occ.outcome, occ.reload, now])).rows.map(
-      (r) => `${r.task_id}@${r.nominal_time}`,
-    ),
-  );
-  const recorded = planned.filter((p) => inserted.has(`${p.task.id}@${p.nominal}`));
+  // What was actually recorded: an occurrence already on record is never recorded or fired again
+  // (misses and skips first: a fired occurrence is checked against them).
+  const inserted = new Set<string>();
+  if (occ.task.length > 0) {
+    const { rows: done } = await query<{ task_id: string; nominal_time: number }>(c, sql.INSERT_OCCURRENCES, [occ.task, occ.nominal, occ.tenant, occ.outcome, now]);
+    for (const r of done) inserted.add(`${r.task_id}@${r.nominal_time}`);
+  }
   // One array per column (unnest), from each reload's values (in RELOAD_FIELDS order), for the
   // SCHEDULED_RELOAD_FIELDS: a scheduled reload's weight and variables are the columns' defaults.
-  const reloads = recorded.flatMap((p) => (p.reload ? [reloadToValues(p.reload, 'boolean')] : []));
-  if (reloads.length > 0) await query(c, sql.INSERT_RELOADS, SCHEDULED_VALUE_INDEXES.map((i) => reloads.map((r) => r[i])));
+  const reloads = planned.flatMap((p) => (p.reload ? [reloadToValues(p.reload, 'boolean')] : []));
+  const firedIds = new Set<string>();
+  if (reloads.length > 0) {
+    const { rows: done } = await query<{ id: string }>(c, sql.INSERT_RELOADS, SCHEDULED_VALUE_INDEXES.map((i) => reloads.map((r) => r[i])));
+    for (const r of done) firedIds.add(r.id);
+  }
+  const recorded = planned.filter((p) => (p.reload ? firedIds.has(p.reload.id) : inserted.has(`${p.task.id}@${p.nominal}`)));
 
   const last = new Map<string, number>();
   const missed = new Map<string, number>();

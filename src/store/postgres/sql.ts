@@ -44,9 +44,21 @@ export function listTasks(q: TaskListQuery, select: 'rows' | 'exists'): { text: 
   return { text: `SELECT ${select === 'rows' ? TASK_COLUMNS : '1'} FROM reload_tasks WHERE ${where.join(' AND ')} ORDER BY id ${order} LIMIT $${params.length}`, params };
 }
 
-/** A task's occurrences, newest first. Params: tenant_id, task_id, before, limit. */
-export const LIST_OCCURRENCES = `SELECT task_id, nominal_time, outcome, reload_id, recorded_at FROM occurrences
-  WHERE tenant_id = $1 AND task_id = $2 AND nominal_time < $3 ORDER BY nominal_time DESC LIMIT $4`;
+/**
+ * A task's occurrences, newest first: its misses and skips from `occurrences`, and its fired ones
+ * from its scheduled reloads (migration 7; see the SQLite twin). `fired` rows in `occurrences` were
+ * written before migration 7 (their reloads hold the same) and are left out. Params: tenant_id,
+ * task_id, before, limit.
+ */
+export const LIST_OCCURRENCES = `SELECT * FROM (
+    (SELECT task_id, nominal_time, outcome, reload_id, recorded_at FROM occurrences
+      WHERE tenant_id = $1 AND task_id = $2 AND nominal_time < $3 AND outcome <> 'fired'
+      ORDER BY nominal_time DESC LIMIT $4)
+    UNION ALL
+    (SELECT resource_id AS task_id, scheduled_time AS nominal_time, 'fired' AS outcome, id AS reload_id, creation_time AS recorded_at FROM reloads
+      WHERE resource_id = $2 AND type = 'chronos' AND scheduled_time < $3 AND tenant_id = $1
+      ORDER BY scheduled_time DESC LIMIT $4)
+  ) o ORDER BY nominal_time DESC LIMIT $4`;
 
 export const RELOAD_FIELDS: ReadonlyArray<keyof ReloadRow> = RELOAD_COLUMNS.split(',').map((c) => c.trim() as keyof ReloadRow);
 
@@ -146,13 +158,13 @@ export const DUE_TASKS = `SELECT ${TASK_FIELDS.map((f) => `t.${f}`).join(', ')},
   ORDER BY d.due_at, d.task_id LIMIT $2 FOR UPDATE OF t SKIP LOCKED`;
 
 /**
- * Record occurrences once each; returns those actually inserted (a conflict means another instance
- * or an earlier attempt recorded it). Params: arrays task_id, nominal_time, tenant_id, outcome,
- * reload_id; recorded_at.
+ * Record missed and skipped occurrences once each; returns those actually inserted (a conflict
+ * means another instance or an earlier attempt recorded it). Params: arrays task_id, nominal_time,
+ * tenant_id, outcome; recorded_at.
  */
 export const INSERT_OCCURRENCES = `INSERT INTO occurrences (task_id, nominal_time, tenant_id, outcome, reload_id, recorded_at)
-  SELECT u.task_id, u.nominal_time, u.tenant_id, u.outcome, u.reload_id, $6
-  FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[]) AS u(task_id, nominal_time, tenant_id, outcome, reload_id)
+  SELECT u.task_id, u.nominal_time, u.tenant_id, u.outcome, NULL, $5
+  FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[]) AS u(task_id, nominal_time, tenant_id, outcome)
   ON CONFLICT DO NOTHING RETURNING task_id, nominal_time`;
 
 /**
@@ -161,12 +173,19 @@ export const INSERT_OCCURRENCES = `INSERT INTO occurrences (task_id, nominal_tim
  */
 export const SCHEDULED_RELOAD_FIELDS = RELOAD_FIELDS.filter((f) => f !== 'weight' && f !== 'variables');
 
-/** Insert many scheduled reloads. Params: one array per SCHEDULED_RELOAD_FIELDS column, in order. */
+/**
+ * Insert the scheduled reloads of fired occurrences, each the record of its occurrence: one whose
+ * (task, nominal time) is on record already, as a reload (the unique index reloads_occurrence,
+ * migration 7) or as a miss or skip, is left out. Returns the ids inserted. Params: one array per
+ * SCHEDULED_RELOAD_FIELDS column, in order.
+ */
 export const INSERT_RELOADS = `INSERT INTO reloads (${SCHEDULED_RELOAD_FIELDS.join(', ')})
   SELECT * FROM unnest(${[
     'text', 'text', 'text', 'text', 'boolean', 'text', 'text', 'text', 'bigint', 'text',
     'bigint', 'bigint', 'bigint', 'text', 'text', 'text', 'text', 'text', 'text', 'bigint', 'integer',
-  ].map((type, i) => `$${i + 1}::${type}[]`).join(', ')})`;
+  ].map((type, i) => `$${i + 1}::${type}[]`).join(', ')}) AS u(${SCHEDULED_RELOAD_FIELDS.join(', ')})
+  WHERE NOT EXISTS (SELECT 1 FROM occurrences o WHERE o.task_id = u.resource_id AND o.nominal_time = u.scheduled_time)
+  ON CONFLICT DO NOTHING RETURNING id`;
 
 /**
  * Advance tasks past their recorded occurrences, each only if nobody changed it meanwhile.
