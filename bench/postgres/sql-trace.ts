@@ -92,7 +92,8 @@ export function installTrace(explainAt: Record<string, readonly number[]>): Trac
       );
     }
     return (async () => {
-      const values = args[1];
+      // query(text, values) or query({ name, text, values }) (the store's named prepared statements).
+      const values = typeof first === 'string' ? args[1] : (first as { values?: unknown }).values;
       await (original.call(this, 'SAVEPOINT rt_bench_explain') as Promise<unknown>);
       const res = (await original.call(this, `EXPLAIN (ANALYZE, BUFFERS) ${text}`, values)) as { rows: Array<{ 'QUERY PLAN': string }> };
       await (original.call(this, 'ROLLBACK TO SAVEPOINT rt_bench_explain') as Promise<unknown>);
