@@ -17,7 +17,7 @@ import type { Executor } from '../reloads/executor.js';
 import type { FiredOccurrence, Planner, Store } from '../store/store.js';
 import { scheduleOf, type Task } from '../tasks/task.js';
 import { Dispatcher, yieldToEventLoop, type FinishedReload } from './dispatcher.js';
-import { planFirings, type PlanPolicy } from './plan.js';
+import { planFirings, type FiringPlan, type PlanPolicy } from './plan.js';
 
 /**
  * Tasks handled per firing transaction. A pass starts with a small batch, so the first occurrences of
@@ -241,11 +241,24 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     this.wake?.();
   }
 
-  /** Decides, for one due task, what fires; a schedule that cannot be evaluated stops the task. */
+  /**
+   * Decides, for one due task, what fires; a schedule that cannot be evaluated stops the task.
+   * One planner serves one batch: tasks of one schedule due at the same time (a herd at 09:00 is
+   * mostly that) get the same plan, computed once and shared, since a plan depends only on the
+   * schedule, the due time, `now` and whether a reload is active, and nobody changes it.
+   */
   private planner(now: number): Planner {
+    const plans = new Map<Schedule, Map<number, FiringPlan>>();
     return (task, active) => {
       try {
-        return { kind: 'plan', plan: planFirings(task.nextExecutionTime!, this.scheduleOf(task), now, active, this.policy) };
+        const schedule = this.scheduleOf(task);
+        const nominal = task.nextExecutionTime!;
+        let byTime = plans.get(schedule);
+        if (byTime === undefined) plans.set(schedule, (byTime = new Map()));
+        const key = nominal * 2 + (active ? 1 : 0);
+        let plan = byTime.get(key);
+        if (plan === undefined) byTime.set(key, (plan = planFirings(nominal, schedule, now, active, this.policy)));
+        return { kind: 'plan', plan };
       } catch (e) {
         if (!(e instanceof RecurrenceError)) throw e;
         this.log.error({ tenantId: task.tenantId, taskId: task.id, err: e }, 'schedule cannot be evaluated; the task stops firing');
@@ -254,17 +267,35 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     };
   }
 
-  /** Compiled schedules, shared by tasks with the same schedule, least recently used out. */
+  /**
+   * Compiled schedules, shared by tasks with the same schedule. Once the cache is full, a schedule
+   * used again moves to the back, so the one dropped for a new one is the least recently used;
+   * before that, order does not matter and a hit costs only the look-up.
+   */
   private scheduleOf(task: Task): Schedule {
-    const key = JSON.stringify([task.timeZone, task.startDateTime, task.endDateTime, task.recurrence]);
+    const key = scheduleKey(task);
     let s = this.schedules.get(key);
-    if (s) {
-      this.schedules.delete(key);
-    } else {
+    if (s === undefined) {
       s = scheduleOf(task);
       if (this.schedules.size >= SCHEDULE_CACHE) this.schedules.delete(this.schedules.keys().next().value!);
+      this.schedules.set(key, s);
+    } else if (this.schedules.size >= SCHEDULE_CACHE) {
+      this.schedules.delete(key);
+      this.schedules.set(key, s);
     }
-    this.schedules.set(key, s);
     return s;
   }
+}
+
+/** One field of a schedule key: its length, then itself ('n' for none), so no two schedules share a key. */
+function keyField(value: string | null): string {
+  return value === null ? 'n' : `${value.length}:${value}`;
+}
+
+/** What identifies a task's schedule (cheaper to build than JSON; one per firing). */
+export function scheduleKey(task: Pick<Task, 'timeZone' | 'startDateTime' | 'endDateTime' | 'recurrence'>): string {
+  let key = keyField(task.timeZone) + keyField(task.startDateTime) + keyField(task.endDateTime);
+  if (task.recurrence === null) return `${key}n`;
+  for (const line of task.recurrence) key += keyField(line);
+  return key;
 }

@@ -177,6 +177,19 @@ describe('overlap', () => {
     assert.equal((await rig.reloads(t.id)).length, 1);
   });
 
+  it('skip: of tasks with one schedule due together, only the one whose reload still runs is skipped', async () => {
+    // The two are planned in one batch, with the same schedule and due time: only the active
+    // reload tells their plans apart.
+    rig = await createRig({ SIMULATED_DURATION_MS: String(90 * 60_000) });
+    const busy = await rig.task(hourly);
+    await rig.at('2027-01-04T09:00:00Z');
+    const idle = await rig.task(hourly); // created after 09:00: its first occurrence is 10:00
+    await rig.at('2027-01-04T10:00:00Z');
+    const outcomes = async (id: string) => (await rig.store.listOccurrences('acme', id, 10)).reverse().map((o) => o.outcome);
+    assert.deepEqual(await outcomes(busy.id), ['fired', 'skipped']);
+    assert.deepEqual(await outcomes(idle.id), ['fired']);
+  });
+
   it('queue: it is queued and starts when the previous one ends', async () => {
     rig = await createRig({ SIMULATED_DURATION_MS: String(90 * 60_000), OVERLAP_POLICY: 'queue' });
     const t = await rig.task(hourly);

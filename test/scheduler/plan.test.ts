@@ -4,7 +4,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { compileSchedule } from '../../src/recurrence/index.js';
 import { planFirings, type PlanPolicy } from '../../src/scheduler/plan.js';
-import { FIRE_BATCH_FIRST, FIRE_BATCH_MAX, FIRE_BATCH_SLOW_MS, nextFireBatch } from '../../src/scheduler/scheduler.js';
+import { FIRE_BATCH_FIRST, FIRE_BATCH_MAX, FIRE_BATCH_SLOW_MS, nextFireBatch, scheduleKey } from '../../src/scheduler/scheduler.js';
 
 const hourly = compileSchedule({ timeZone: 'UTC', startDateTime: '2027-01-01T00:00:00', recurrence: ['FREQ=HOURLY'] });
 const H = 3_600_000;
@@ -75,5 +75,41 @@ describe('firing batch size', () => {
     assert.equal(nextFireBatch(4000, 2 * FIRE_BATCH_SLOW_MS), 4000);
     assert.equal(nextFireBatch(4000, 2 * FIRE_BATCH_SLOW_MS + 1), 2000);
     assert.equal(nextFireBatch(FIRE_BATCH_FIRST, 10 * FIRE_BATCH_SLOW_MS), FIRE_BATCH_FIRST);
+  });
+});
+
+describe('schedule keys (compiled schedules are shared by key)', () => {
+  // Characters that could blur a field boundary: digits, the separator, the null marker.
+  const text = fc.string({ unit: fc.constantFrom('1', '2', ':', 'n', 'a', ' '), maxLength: 6 });
+  const schedule = fc.record({
+    timeZone: text,
+    startDateTime: fc.option(text),
+    endDateTime: fc.option(text),
+    recurrence: fc.option(fc.array(text, { maxLength: 3 })),
+  });
+  const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b);
+
+  it('two schedules share a key only when every field is the same', () => {
+    fc.assert(
+      fc.property(schedule, schedule, (a, b) => {
+        assert.equal(scheduleKey(a) === scheduleKey(b), same(a, b), `${JSON.stringify(a)} / ${JSON.stringify(b)}`);
+      }),
+      { numRuns: 2000 },
+    );
+    const base = { timeZone: 'UTC', startDateTime: '2027-01-01T00:00:00', endDateTime: null };
+    const keys = [
+      scheduleKey({ ...base, recurrence: null }),
+      scheduleKey({ ...base, recurrence: [] }),
+      scheduleKey({ ...base, recurrence: [''] }),
+      scheduleKey({ ...base, recurrence: ['a', 'b'] }),
+      scheduleKey({ ...base, recurrence: ['a1:b'] }),
+      scheduleKey({ ...base, endDateTime: 'n', recurrence: null }),
+      // A field's text that looks like the next field's start, or like the null marker.
+      scheduleKey({ timeZone: 'a:b', startDateTime: null, endDateTime: null, recurrence: [] }),
+      scheduleKey({ timeZone: 'a', startDateTime: 'bn', endDateTime: null, recurrence: [] }),
+      scheduleKey({ timeZone: '1:a', startDateTime: null, endDateTime: null, recurrence: [] }),
+      scheduleKey({ timeZone: '', startDateTime: 'a', endDateTime: 'n', recurrence: [] }),
+    ];
+    assert.equal(new Set(keys).size, keys.length);
   });
 });
