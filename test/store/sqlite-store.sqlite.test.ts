@@ -198,6 +198,55 @@ describe('checkpoints', () => {
     }
   });
 
+  it('while a reader keeps the log from being copied whole, a firing batch does not wait for it each time', async () => {
+    const path = join(dir, 'restart-reader.db');
+    const tasks = Array.from({ length: 400 }, () => task());
+    const seeding = SqliteStore.open({ path });
+    for (const t of tasks) await seeding.insertTask(t);
+    await seeding.close();
+    const store = SqliteStore.open({ path, logRestartFrames: 64 });
+    const reader = new Database(path, { readonly: true });
+    try {
+      assert.ok(await store.checkpointer.checkpoint(), 'the worker runs');
+      const checkpoints = { n: 0 };
+      const original = store.checkpointer.checkpoint.bind(store.checkpointer);
+      store.checkpointer.checkpoint = () => {
+        checkpoints.n += 1;
+        return original();
+      };
+      const day = 86_400_000;
+      let now = tasks[0]!.nextExecutionTime!;
+      const fireRound = async (): Promise<number> => {
+        let batches = 0;
+        for (;;) {
+          const batch = await store.fireDue(now, 50, (t) => ({ kind: 'plan', plan: { occurrences: [{ nominal: t.nextExecutionTime!, outcome: 'fired' }], next: t.nextExecutionTime! + day } }));
+          if (batch.length === 0) break;
+          batches += 1;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        now += day;
+        return batches;
+      };
+      await fireRound(); // the log past the restart point
+      // A reader's snapshot from now on: nothing written after it can be copied.
+      reader.prepare('BEGIN').run();
+      reader.prepare('SELECT count(*) FROM reloads').get();
+      checkpoints.n = 0;
+      let batches = 0;
+      for (let round = 0; round < 5; round++) batches += await fireRound();
+      // One kick per batch, and catch-up tries only once the log has grown by another 64 frames
+      // (three tries each): without the back-off, three more per batch.
+      assert.ok(checkpoints.n < 2 * batches, `${checkpoints.n} checkpoints for ${batches} batches`);
+      reader.prepare('COMMIT').run();
+      await fireRound();
+      const settled = (await original())!;
+      assert.equal(settled.checkpointed, settled.log, 'copied whole once the reader is gone');
+    } finally {
+      reader.close();
+      await store.close();
+    }
+  });
+
   it('copies the log into the database file on a worker thread, and stops it on close', async () => {
     const path = join(dir, 'cp.db');
     const store = SqliteStore.open({ path });

@@ -77,6 +77,8 @@ export class Checkpointer {
   private closed = false;
   /** The log's length as the last checkpoint saw it (0 once catchUp has let it start again). */
   private logFrames = 0;
+  /** The log's length when catchUp last gave up (a reader kept it from being copied whole). */
+  private gaveUpAt = -Infinity;
   private current: CheckpointStatus = { failures: 0, consecutiveFailures: 0, lastError: undefined, logFrames: 0, pendingFrames: 0 };
 
   /**
@@ -142,15 +144,20 @@ export class Checkpointer {
    */
   async catchUp(maxFrames: number): Promise<void> {
     if (!this.worker || this.closed) return;
-    for (let tries = 0; tries < 3 && this.logFrames >= maxFrames; tries++) {
+    // A reader holding an old snapshot (a `sqlite3` shell in a transaction) keeps the log from being
+    // copied whole: after three tries, wait again only once the log has grown by another maxFrames.
+    if (this.logFrames < Math.max(maxFrames, this.gaveUpAt + maxFrames)) return;
+    for (let tries = 0; tries < 3; tries++) {
       const result = await this.checkpoint();
       // The worker failed: the inline fallback takes over; do not wait on it.
       if (result === undefined) return;
       if (result.checkpointed >= result.log) {
         this.logFrames = 0; // the next write starts the log again
+        this.gaveUpAt = -Infinity;
         return;
       }
     }
+    this.gaveUpAt = this.logFrames;
   }
 
   status(): CheckpointStatus {
