@@ -143,6 +143,11 @@ describe(`tasks (${TEST_STORE})`, () => {
     const ids = new Map(claimed.filter((r) => r.tenantId === 'fin').map((r) => [r.resourceId!, r.id]));
     const [a, b, c] = tasks.map((t) => ids.get(t.id)!);
     assert.ok(a && b && c, 'the three reloads were started');
+    // What the claim answers is what the database holds (the SQLite store builds it from the row it read).
+    for (const r of claimed.filter((x) => x.tenantId === 'fin')) {
+      assert.deepEqual(r, await store.getReload('fin', r.id));
+      assert.deepEqual([r.status, r.startTime, r.leaseOwner, r.leaseUntil, r.executor, r.attempts], ['RELOADING', due, 'me', due + 60_000, 'simulated', 1]);
+    }
     const policy = { maxConsecutiveFailures: 1 };
     const out = await store.finishReloads(
       [
@@ -164,12 +169,27 @@ describe(`tasks (${TEST_STORE})`, () => {
     assert.equal(out[1]?.disabledTask?.state, 'Disabled');
     assert.equal(out[2], undefined, 'a repeated id is finished once, with its first result');
     assert.equal(out[3], undefined);
+    // What the finish answers is what the database holds.
+    for (const done of [out[0], out[1]]) assert.deepEqual(done!.reload, await store.getReload('fin', done!.reload.id));
+    assert.deepEqual([out[1]!.reload.endTime, out[1]!.reload.leaseOwner, out[1]!.reload.leaseUntil, out[1]!.reload.errorMessage], [due + 1000, null, null, 'boom']);
     assert.equal((await store.getReload('fin', a))?.status, 'SUCCEEDED');
     // Already final: a second finish changes nothing.
     const again = await store.finishReloads([{ id: b, result: { status: 'SUCCEEDED' } }, { id: c, result: { status: 'CANCELED' } }], due + 2000, policy);
     assert.equal(again[0], undefined);
     assert.equal(again[1]?.reload.status, 'CANCELED');
+    assert.deepEqual(again[1]!.reload, await store.getReload('fin', c));
     assert.equal((await store.getReload('fin', b))?.status, 'FAILED');
+  });
+
+  it('a finish without a log keeps the log on record, and answers the reload as stored', async () => {
+    const at = Date.parse('2026-07-02T00:00:00Z');
+    const fields = { tenantId: 'fin2', userId: 'alice', appId: 'app', partial: false, type: 'external', resourceType: 'api', resourceId: null, scheduledTime: null } as const;
+    const running: Reload = { ...queuedReload(fields, at), status: 'RELOADING', startTime: at, log: 'started by hand', leaseOwner: 'me', leaseUntil: at + 60_000, attempts: 1 };
+    await store.insertReload(running);
+    const [done] = await store.finishReloads([{ id: running.id, result: { status: 'SUCCEEDED' } }], at + 5000, { maxConsecutiveFailures: 5 });
+    assert.equal(done?.reload.log, 'started by hand');
+    assert.deepEqual(done!.reload, await store.getReload('fin2', running.id));
+    assert.deepEqual([done!.reload.status, done!.reload.endTime, done!.reload.leaseOwner], ['SUCCEEDED', at + 5000, null]);
   });
 
   it('tells the database time', async () => {

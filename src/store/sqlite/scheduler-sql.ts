@@ -75,10 +75,15 @@ export const STARTABLE = `WITH running AS (
   WHERE k.task_rank = 1 AND k.tenant_rank + coalesce(r.n, 0) <= @per_tenant
   ORDER BY k.id LIMIT @limit`;
 
-/** Start a queued reload under a lease. Params: id, now, owner, lease_until, executor. */
+/**
+ * Start a queued reload under a lease. No RETURNING: SQLite builds RETURNING rows in a temporary
+ * table, which made this statement twice as dear (28 against 15 µs a row, measured); the caller
+ * reads the row first in the same transaction and applies these changes to it. Params: id, now,
+ * owner, lease_until, executor.
+ */
 export const START_RELOAD = `UPDATE reloads SET status = 'RELOADING', start_time = @now, lease_owner = @owner,
   lease_until = @lease_until, executor = @executor, attempts = attempts + 1
-  WHERE id = @id AND status = 'QUEUED' RETURNING ${RELOAD_COLUMNS}`;
+  WHERE id = @id AND status = 'QUEUED'`;
 
 /** Extend the leases of an owner's running reloads. Params: owner, ids (JSON array), lease_until. */
 export const RENEW_LEASES = `UPDATE reloads SET lease_until = @lease_until
@@ -97,10 +102,13 @@ export const TAKE_LEASE = `UPDATE reloads SET lease_owner = @owner, lease_until 
 /** Record a running reload's id at its executor. Params: id, external_id. */
 export const SET_EXTERNAL_ID = `UPDATE reloads SET external_id = @external_id WHERE id = @id`;
 
-/** End an active reload. Params: id, status, now, log, error_code, error_message. */
+/**
+ * End an active reload (no RETURNING, as START_RELOAD: the caller read the row in the same
+ * transaction). Params: id, status, now, log, error_code, error_message.
+ */
 export const FINISH_RELOAD = `UPDATE reloads SET status = @status, end_time = @now, log = coalesce(@log, log),
   error_code = @error_code, error_message = @error_message, lease_owner = NULL, lease_until = NULL
-  WHERE id = @id AND status IN ('QUEUED', 'RELOADING', 'CANCELING') RETURNING ${RELOAD_COLUMNS}`;
+  WHERE id = @id AND status IN ('QUEUED', 'RELOADING', 'CANCELING')`;
 
 /** A failed scheduled reload counts against its task. Params: id, now. */
 export const COUNT_FAILURE = `UPDATE reload_tasks SET consecutive_failures = consecutive_failures + 1, updated_at = @now,

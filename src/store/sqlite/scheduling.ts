@@ -4,12 +4,12 @@
  * reload and the task's advance, a reload ends together with its task's failure count.
  */
 import type Database from 'better-sqlite3';
-import { reloadIdBound, scheduledReload, type Reload } from '../../reloads/reload.js';
+import { ACTIVE_STATUSES, reloadIdBound, scheduledReload, type Reload, type ReloadStatus } from '../../reloads/reload.js';
 import { fromRow, fromValues, TASK_FIELDS, type TaskRow } from '../row.js';
 import { reloadFromRow, reloadToValues, type ReloadRow } from '../reload-row.js';
 import type { ClaimLimits, FailurePolicy, FinishResult, FiredOccurrence, Planner } from '../store.js';
 import { failureLog, type Task } from '../../tasks/task.js';
-import { INSERT_RELOAD } from './reload-sql.js';
+import { GET_RELOAD_BY_ID, INSERT_RELOAD } from './reload-sql.js';
 import * as sql from './scheduler-sql.js';
 
 export interface SqliteContext {
@@ -80,8 +80,11 @@ export function claimQueued(ctx: SqliteContext, now: number, owner: string, leas
     const ids = ctx.stmt(sql.STARTABLE).all({ per_tenant: limits.perTenant, limit: room }) as Array<{ id: string }>;
     const started: Reload[] = [];
     for (const { id } of ids) {
-      const row = ctx.stmt(sql.START_RELOAD).get({ id, now, owner, lease_until: leaseUntil, executor }) as ReloadRow | undefined;
-      if (row) started.push(reloadFromRow(row));
+      // Read, then update: this transaction holds the write lock, so the row read is the row updated.
+      const row = ctx.stmt(GET_RELOAD_BY_ID).get({ id }) as ReloadRow | undefined;
+      if (row?.status !== 'QUEUED') continue;
+      if (ctx.stmt(sql.START_RELOAD).run({ id, now, owner, lease_until: leaseUntil, executor }).changes !== 1) continue;
+      started.push(reloadFromRow({ ...row, status: 'RELOADING', start_time: now, lease_owner: owner, lease_until: leaseUntil, executor, attempts: Number(row.attempts) + 1 }));
     }
     return started;
   }).immediate();
@@ -116,16 +119,19 @@ export function finishReloads(
 }
 
 function finishOne(ctx: SqliteContext, id: string, now: number, result: FinishResult, policy: FailurePolicy): { reload: Reload; disabledTask: Task | undefined } | undefined {
-  const row = ctx.stmt(sql.FINISH_RELOAD).get({
-    id,
+  // Read, then update (as in claimQueued: the transaction holds the write lock).
+  const before = ctx.stmt(GET_RELOAD_BY_ID).get({ id }) as ReloadRow | undefined;
+  if (before === undefined || !ACTIVE_STATUSES.includes(before.status as ReloadStatus)) return undefined;
+  const changes = {
     status: result.status,
-    now,
-    log: result.log ?? null,
+    end_time: now,
+    log: result.log ?? before.log,
     error_code: result.errorCode ?? null,
     error_message: result.errorMessage ?? null,
-  }) as ReloadRow | undefined;
-  if (!row) return undefined;
-  const reload = reloadFromRow(row);
+  };
+  const updated = ctx.stmt(sql.FINISH_RELOAD).run({ id, status: changes.status, now, log: result.log ?? null, error_code: changes.error_code, error_message: changes.error_message });
+  if (updated.changes !== 1) return undefined;
+  const reload = reloadFromRow({ ...before, ...changes, lease_owner: null, lease_until: null });
   let disabledTask: Task | undefined;
   if (reload.resourceType === 'reload-tasks' && reload.resourceId !== null) {
     if (result.status === 'SUCCEEDED') {
