@@ -15,6 +15,8 @@ export interface Config {
   readonly databasePoolSize: number;
   /** Named prepared statements on PostgreSQL; off behind PgBouncer in transaction mode before 1.21. */
   readonly databasePreparedStatements: boolean;
+  /** PostgreSQL: firing batches the scheduler runs at once, each on its own connection. */
+  readonly databaseFireConcurrency: number;
   /** SQLite's page cache (MiB): it must hold the pages a firing batch changes, or they spill mid-transaction. */
   readonly sqliteCacheMb: number;
   /** Tasks SQLite keeps in memory for reads by id (store/sqlite/task-cache.ts); 0 keeps none. */
@@ -242,6 +244,7 @@ export function loadConfig(env: Env = process.env): Config {
     databaseUrl: dbUrl(str('DATABASE_URL')),
     databasePoolSize: int('DATABASE_POOL_SIZE', 10, 1, 1000),
     databasePreparedStatements: bool('DATABASE_PREPARED_STATEMENTS', true),
+    databaseFireConcurrency: int('DATABASE_FIRE_CONCURRENCY', 2, 1, 16),
     sqliteCacheMb: int('SQLITE_CACHE_MB', 32, 1, 65_536),
     sqliteTaskCache: int('SQLITE_TASK_CACHE', 10_000, 0, 1_000_000),
     redisUrl: redis(str('REDIS_URL')),

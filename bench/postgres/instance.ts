@@ -100,8 +100,11 @@ function instrument(store: Store): Record<string, OpTime> {
 async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2] ?? '') as InstanceJob;
   const trace = job.trace ? installTrace(job.trace) : undefined;
-  const store: Store = job.store.kind === 'postgres' ? await PostgresStore.open({ url: job.store.url, poolSize: job.store.poolSize }) : SqliteStore.open({ path: job.store.path });
   const config = loadConfig(job.env);
+  const store: Store =
+    job.store.kind === 'postgres'
+      ? await PostgresStore.open({ url: job.store.url, poolSize: job.store.poolSize, fireConcurrency: config.databaseFireConcurrency })
+      : SqliteStore.open({ path: job.store.path });
   if (config.executor.kind !== 'simulated') throw new Error('the bench uses the simulated executor');
   const clock = new ManualClock(CREATED_AT);
   const executor = new SimulatedExecutor({ durationMs: config.executor.durationMs, failureRate: 0 });

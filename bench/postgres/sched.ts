@@ -68,6 +68,8 @@ export interface SchedOptions {
 /** The scheduler's configuration per mode (the environment the service would get). */
 export function envOf(mode: 'fire' | 'dispatch', b: Backlog): Record<string, string> {
   const env: Record<string, string> = { SIMULATED_DURATION_MS: '0', SIMULATED_FAILURE_RATE: '0' };
+  // The service's own setting, passed through so a run can compare batches one at a time (1) with the default.
+  if (process.env.DATABASE_FIRE_CONCURRENCY) env.DATABASE_FIRE_CONCURRENCY = process.env.DATABASE_FIRE_CONCURRENCY;
   if (b.perTask > 1) Object.assign(env, { MISFIRE_POLICY: 'all', MISFIRE_GRACE_SECONDS: '86400', OVERLAP_POLICY: 'queue' });
   if (mode === 'dispatch') Object.assign(env, { MAX_CONCURRENT_RELOADS: '100000', MAX_CONCURRENT_RELOADS_PER_TENANT: '100000' });
   return env;

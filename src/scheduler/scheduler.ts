@@ -14,7 +14,7 @@ import type { Clock } from '../clock.js';
 import type { SchedulerConfig } from '../config.js';
 import { RecurrenceError, type Schedule } from '../recurrence/index.js';
 import type { Executor } from '../reloads/executor.js';
-import type { FiredOccurrence, Planner, Store } from '../store/store.js';
+import type { DueCursor, FiredOccurrence, Planner, Store } from '../store/store.js';
 import { scheduleOf, type Task } from '../tasks/task.js';
 import { Dispatcher, yieldToEventLoop, type FinishedReload } from './dispatcher.js';
 import { planFirings, type FiringPlan, type PlanPolicy } from './plan.js';
@@ -150,12 +150,17 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   /** One pass; the loop's body, also called directly by tests and benchmarks. */
   async tick(): Promise<void> {
     let now = this.clock.now();
-    // Fire everything due, a batch at a time.
+    // Fire everything due, a batch at a time (or, where the store can, a round of batches side by side).
+    const lanes = this.store.fireConcurrency;
     for (let batch = FIRE_BATCH_FIRST; ; ) {
-      const started = performance.now(); // the transaction's cost, not schedule time: not the injected clock
-      const recorded = await this.store.fireDue(now, batch, this.planner(now));
-      if (recorded.length > 0) this.emit('recorded', recorded, this.clock.now()); // committed just now
-      batch = nextFireBatch(batch, performance.now() - started);
+      if (lanes > 1) {
+        batch = await this.fireRound(now, batch, lanes);
+      } else {
+        const started = performance.now(); // the transaction's cost, not schedule time: not the injected clock
+        const recorded = await this.store.fireDue(now, batch, this.planner(now));
+        if (recorded.length > 0) this.emit('recorded', recorded, this.clock.now()); // committed just now
+        batch = nextFireBatch(batch, performance.now() - started);
+      }
       const due = await this.store.nextDueTime();
       if (due === null || due > now) break;
       await yieldToEventLoop(); // a herd takes many batches: let requests and signals in between
@@ -179,6 +184,58 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       const pruned = await this.store.prune(now - this.config.retentionMs, 10_000);
       if (pruned > 0) this.log.info({ pruned }, 'pruned old reload records');
     }
+  }
+
+  /**
+   * Fires what is due at `now` in batches of which up to `lanes` run at once: each batch starts as
+   * soon as the one before it has claimed its tasks, from where that claim ended, so no batch steps
+   * over rows another holds, and one batch's writes overlap the next one's claim and planning. The
+   * round ends when a claim comes back short (nothing more due past it) or a batch fails; it waits
+   * for every batch it started, then rethrows the first failure. Tasks behind the cursor (locked by
+   * another instance, or made due earlier meanwhile) are the next round's: the caller asks
+   * `nextDueTime`. Returns the batch size for the next round.
+   */
+  private async fireRound(now: number, first: number, lanes: number): Promise<number> {
+    let batch = first;
+    let after: DueCursor | undefined;
+    let more = true;
+    let failure: { error: unknown } | undefined;
+    const inFlight = new Set<Promise<void>>();
+    while (more && !failure) {
+      const limit = batch;
+      const started = performance.now();
+      let claimed!: () => void;
+      const claim = new Promise<void>((resolve) => (claimed = resolve));
+      const run: Promise<void> = this.store
+        .fireDue(now, limit, this.planner(now), {
+          after,
+          onClaimed: (n, last) => {
+            if (n < limit) more = false;
+            if (last) after = last;
+            claimed();
+          },
+        })
+        .then(
+          (recorded) => {
+            if (recorded.length > 0) this.emit('recorded', recorded, this.clock.now()); // committed just now
+            batch = nextFireBatch(batch, performance.now() - started);
+          },
+          (error: unknown) => {
+            failure ??= { error };
+            more = false;
+          },
+        )
+        .finally(() => {
+          claimed();
+          inFlight.delete(run);
+        });
+      inFlight.add(run);
+      await claim;
+      if (inFlight.size >= lanes) await Promise.race(inFlight);
+    }
+    await Promise.all(inFlight);
+    if (failure) throw failure.error;
+    return batch;
   }
 
   /** When the loop must look again: the next due task, queue expiry, lease work, or the safety net. */

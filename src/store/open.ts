@@ -14,10 +14,17 @@ export interface StoreHooks {
 }
 
 export async function openStore(
-  config: Pick<Config, 'databaseUrl' | 'databasePoolSize' | 'dataDir'> & Partial<Pick<Config, 'databasePreparedStatements' | 'sqliteCacheMb' | 'sqliteTaskCache'>>,
+  config: Pick<Config, 'databaseUrl' | 'databasePoolSize' | 'dataDir'> & Partial<Pick<Config, 'databasePreparedStatements' | 'databaseFireConcurrency' | 'sqliteCacheMb' | 'sqliteTaskCache'>>,
   hooks: StoreHooks = {},
 ): Promise<Store> {
-  if (config.databaseUrl) return PostgresStore.open({ url: config.databaseUrl, poolSize: config.databasePoolSize, preparedStatements: config.databasePreparedStatements ?? true });
+  if (config.databaseUrl) {
+    return PostgresStore.open({
+      url: config.databaseUrl,
+      poolSize: config.databasePoolSize,
+      preparedStatements: config.databasePreparedStatements ?? true,
+      ...(config.databaseFireConcurrency !== undefined && { fireConcurrency: config.databaseFireConcurrency }),
+    });
+  }
   return SqliteStore.open({
     path: join(config.dataDir, SQLITE_FILE),
     ...(config.sqliteCacheMb !== undefined && { cacheMb: config.sqliteCacheMb }),

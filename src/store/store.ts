@@ -159,6 +159,26 @@ export interface ClaimLimits {
   readonly batch: number;
 }
 
+/** A position in the order due tasks are claimed in: due time, then task id. */
+export interface DueCursor {
+  readonly dueAt: number;
+  readonly taskId: string;
+}
+
+export interface FireOptions {
+  /**
+   * Claim only tasks after this position: a batch running beside another starts where the other's
+   * claim ended, instead of stepping over the rows it holds. Rows behind it are left for a later
+   * batch (the scheduler asks `nextDueTime` after a round). Stores that run one batch at a time ignore it.
+   */
+  readonly after?: DueCursor;
+  /**
+   * Called once the batch's tasks are claimed, before they are planned and written: how many were
+   * claimed and the last one's position (null when none). Not called when the claim fails.
+   */
+  readonly onClaimed?: (claimed: number, last: DueCursor | null) => void;
+}
+
 export interface SchedulerStore {
   /**
    * In one transaction: takes up to `limit` enabled tasks due at `now` (locked against other
@@ -169,7 +189,13 @@ export interface SchedulerStore {
    * record and refuses what is at or before the task's last fired occurrence (a time the store
    * never lowers), or recorded as missed or skipped: one row per firing instead of two.)
    */
-  fireDue(now: number, limit: number, planner: Planner): Promise<FiredOccurrence[]>;
+  fireDue(now: number, limit: number, planner: Planner, options?: FireOptions): Promise<FiredOccurrence[]>;
+  /**
+   * How many fireDue batches the scheduler may run at once. PostgreSQL: 2, each on its own
+   * connection, so that one batch's writes overlap the next one's claim and planning (the instance
+   * and the database take turns otherwise); SQLite: 1 (one writer, in process).
+   */
+  readonly fireConcurrency: number;
   /** The earliest next execution of an enabled task, or null. */
   nextDueTime(): Promise<number | null>;
   /**

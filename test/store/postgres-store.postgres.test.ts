@@ -10,7 +10,7 @@ import { SimulatedExecutor } from '../../src/reloads/executors/simulated.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { createPool, query } from '../../src/store/postgres/connection.js';
 import { PostgresStore } from '../../src/store/postgres/postgres-store.js';
-import { SchemaTooNewError, StoreUnavailableError, type StoreEvent } from '../../src/store/store.js';
+import { SchemaTooNewError, StoreUnavailableError, type DueCursor, type FiredOccurrence, type FireOptions, type Store, type StoreEvent } from '../../src/store/store.js';
 import { loadMigrations } from '../../src/store/migrations.js';
 import { newTaskId } from '../../src/tasks/ids.js';
 import { createTask } from '../../src/tasks/task.js';
@@ -225,6 +225,152 @@ describe('several instances', () => {
     } finally {
       await Promise.all(schedulers.map((s) => s.stop()));
       for (const o of others) await o.close();
+    }
+  });
+});
+
+describe('firing batches side by side (DATABASE_FIRE_CONCURRENCY)', () => {
+  // One instance runs two firing batches at once, each on its own connection: the second claims
+  // from where the first one's claim ended, while the first is still writing.
+  const DUE = Date.parse('2027-01-04T09:00:00Z');
+  async function herd(s: TestStore, n: number): Promise<void> {
+    const now = DUE - 3_600_000;
+    const tasks = Array.from({ length: n }, (_, i) =>
+      createTask({ appId: `a${i}`, timeZone: 'UTC', startDateTime: '2027-01-04T09:00:00', recurrence: ['FREQ=DAILY'] }, newTaskId(now), { tenantId: 'acme', userId: 'u' }, now),
+    );
+    for (let i = 0; i < tasks.length; i += 5) await Promise.all(tasks.slice(i, i + 5).map((t) => s.store.insertTask(t)));
+  }
+  async function firedCounts(url: string): Promise<{ n: number; d: number; due: number }> {
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      return (
+        await c.query(`SELECT (SELECT count(*)::int FROM reloads WHERE type = 'chronos') AS n,
+          (SELECT count(DISTINCT (resource_id, scheduled_time))::int FROM reloads WHERE type = 'chronos') AS d,
+          (SELECT count(*)::int FROM task_due WHERE due_at <= ${DUE}) AS due`)
+      ).rows[0];
+    } finally {
+      await c.end();
+    }
+  }
+  /** The store's fireDue, watched: batches in flight at once, and the cursor each was given. */
+  function watch(store: Store, around?: (call: number, original: Store['fireDue'], args: Parameters<Store['fireDue']>) => Promise<FiredOccurrence[]>) {
+    const seen = { calls: 0, inFlight: 0, maxInFlight: 0, afters: [] as Array<DueCursor | undefined>, claims: [] as Array<DueCursor | null> };
+    const original = store.fireDue.bind(store);
+    store.fireDue = async (...args: Parameters<Store['fireDue']>) => {
+      const call = ++seen.calls;
+      const [now, limit, planner, options] = args;
+      seen.afters.push(options?.after);
+      const watched: FireOptions = { ...options, onClaimed: (n, last) => (seen.claims.push(last), options?.onClaimed?.(n, last)) };
+      seen.inFlight += 1;
+      seen.maxInFlight = Math.max(seen.maxInFlight, seen.inFlight);
+      try {
+        return await (around ? around(call, original, [now, limit, planner, watched]) : original(now, limit, planner, watched));
+      } finally {
+        seen.inFlight -= 1;
+      }
+    };
+    return seen;
+  }
+
+  it('a herd fires once per task, two batches in flight, each claim starting where the one before ended', async () => {
+    const base = await fresh();
+    assert.equal(base.store.fireConcurrency, 2);
+    await herd(base, 2500);
+    const seen = watch(base.store);
+    const clock = new ManualClock(DUE);
+    const scheduler = new Scheduler(base.store, new SimulatedExecutor({ durationMs: 0, failureRate: 0 }), clock, quiet, loadConfig({}).scheduler, 'lanes');
+    scheduler.dispatcher.dispatch = async () => 0; // firing only: every reload stays QUEUED
+    let recorded = 0;
+    scheduler.on('recorded', (r) => (recorded += r.length));
+    await scheduler.tick();
+    assert.equal(recorded, 2500);
+    assert.deepEqual(await firedCounts(base.location), { n: 2500, d: 2500, due: 0 });
+    assert.equal(seen.maxInFlight, 2);
+    // Every batch after the first of a round starts at the previous claim's end.
+    assert.equal(seen.afters[0], undefined);
+    for (let i = 1; i < seen.claims.length; i++) if (seen.claims[i - 1]) assert.deepEqual(seen.afters[i], seen.claims[i - 1]);
+  });
+
+  it('a claim from a cursor takes only the tasks after it, in claim order', async () => {
+    const base = await fresh();
+    await herd(base, 5);
+    const fire = (t: { nextExecutionTime: number | null }) => ({ kind: 'plan' as const, plan: { occurrences: [{ nominal: t.nextExecutionTime!, outcome: 'fired' as const }], next: t.nextExecutionTime! + 86_400_000 } });
+    const order = (await new Promise<string[]>((resolve, reject) => {
+      const c = new pg.Client({ connectionString: base.location });
+      c.connect()
+        .then(() => c.query('SELECT task_id FROM task_due ORDER BY due_at, task_id'))
+        .then((r) => resolve(r.rows.map((x) => x.task_id as string)), reject)
+        .finally(() => c.end());
+    }));
+    const claims: Array<[number, DueCursor | null]> = [];
+    const fired = await base.store.fireDue(DUE, 10, fire, { after: { dueAt: DUE, taskId: order[2]! }, onClaimed: (n, last) => claims.push([n, last]) });
+    assert.deepEqual(fired.map((f) => f.task.id).sort(), order.slice(3).sort());
+    assert.deepEqual(claims, [[2, { dueAt: DUE, taskId: order[4] }]]);
+    assert.equal((await firedCounts(base.location)).due, 3);
+  });
+
+  it('a batch that fails leaves its tasks due: the pass fails once the other batch is done, and the next pass fires them', async () => {
+    const base = await fresh();
+    await herd(base, 2500);
+    const seen = watch(base.store, (call, original, [now, limit, planner, options]) =>
+      call === 2
+        ? original(now, limit, () => {
+            throw new Error('planner broke');
+          }, options)
+        : original(now, limit, planner, options),
+    );
+    const clock = new ManualClock(DUE);
+    const scheduler = new Scheduler(base.store, new SimulatedExecutor({ durationMs: 0, failureRate: 0 }), clock, quiet, loadConfig({}).scheduler, 'lanes');
+    scheduler.dispatcher.dispatch = async () => 0;
+    await assert.rejects(scheduler.tick(), /planner broke/);
+    assert.equal(seen.inFlight, 0); // the pass waited for the batch beside the failed one
+    const after = await firedCounts(base.location);
+    assert.ok(after.n >= 1000 && after.n < 2500, `fired ${after.n}`); // the first batch committed, the second rolled back
+    assert.equal(after.n + after.due, 2500);
+    await scheduler.tick();
+    assert.deepEqual(await firedCounts(base.location), { n: 2500, d: 2500, due: 0 });
+  });
+
+  it('tasks another connection holds are left behind the cursor and fired by a later round of the same pass', async () => {
+    const base = await fresh();
+    await herd(base, 1500);
+    const holder = new pg.Client({ connectionString: base.location });
+    await holder.connect();
+    try {
+      await holder.query('BEGIN');
+      // The first ten due tasks in claim order, locked as another instance's batch would hold them.
+      await holder.query('SELECT t.id FROM task_due d JOIN reload_tasks t ON t.id = d.task_id ORDER BY d.due_at, d.task_id LIMIT 10 FOR UPDATE OF t');
+      const seen = watch(base.store);
+      const clock = new ManualClock(DUE);
+      const scheduler = new Scheduler(base.store, new SimulatedExecutor({ durationMs: 0, failureRate: 0 }), clock, quiet, loadConfig({}).scheduler, 'lanes');
+      scheduler.dispatcher.dispatch = async () => 0;
+      const pass = scheduler.tick();
+      while ((await firedCounts(base.location)).n < 1490) await new Promise((resolve) => setTimeout(resolve, 5));
+      assert.equal((await firedCounts(base.location)).due, 10);
+      await holder.query('COMMIT');
+      await pass;
+      assert.deepEqual(await firedCounts(base.location), { n: 1500, d: 1500, due: 0 });
+      assert.ok(seen.afters.slice(1).some((a) => a === undefined), 'a later round starts again from the front');
+    } finally {
+      await holder.end();
+    }
+  });
+
+  it('DATABASE_FIRE_CONCURRENCY=1 runs the batches one after the other', async () => {
+    const base = await fresh();
+    const one = await PostgresStore.open({ url: base.location, poolSize: 5, fireConcurrency: 1 });
+    try {
+      await herd(base, 2500);
+      const seen = watch(one);
+      const scheduler = new Scheduler(one, new SimulatedExecutor({ durationMs: 0, failureRate: 0 }), new ManualClock(DUE), quiet, loadConfig({}).scheduler, 'one');
+      scheduler.dispatcher.dispatch = async () => 0;
+      await scheduler.tick();
+      assert.deepEqual(await firedCounts(base.location), { n: 2500, d: 2500, due: 0 });
+      assert.equal(seen.maxInFlight, 1);
+      assert.ok(seen.afters.every((a) => a === undefined));
+    } finally {
+      await one.close();
     }
   });
 });

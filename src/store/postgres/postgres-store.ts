@@ -15,6 +15,7 @@ import {
   type FailurePolicy,
   type FinishResult,
   type FiredOccurrence,
+  type FireOptions,
   type OccurrenceRecord,
   type Planner,
   type ReloadListQuery,
@@ -34,6 +35,11 @@ export interface PostgresStoreOptions {
   readonly poolSize?: number;
   /** Named prepared statements (default true); false behind PgBouncer in transaction mode before 1.21. */
   readonly preparedStatements?: boolean;
+  /**
+   * Firing batches the scheduler runs at once, each on its own connection (default 2; 1 runs them
+   * one after the other). See SchedulerStore.fireConcurrency.
+   */
+  readonly fireConcurrency?: number;
 }
 
 /** The key of the advisory lock that serialises migrations across instances starting together. */
@@ -49,6 +55,7 @@ export class PostgresStore implements Store {
   private constructor(
     private readonly pool: pg.Pool,
     private readonly url: string,
+    readonly fireConcurrency: number,
   ) {}
 
   /** Connects and applies pending migrations (under an advisory lock, each in one transaction with its ledger row). */
@@ -60,7 +67,7 @@ export class PostgresStore implements Store {
       await pool.end();
       throw e;
     }
-    return new PostgresStore(pool, options.url);
+    return new PostgresStore(pool, options.url, Math.max(1, Math.min(options.fireConcurrency ?? 2, options.poolSize ?? 10)));
   }
 
   // Tasks.
@@ -158,8 +165,8 @@ export class PostgresStore implements Store {
 
   // The scheduler (scheduling.ts).
 
-  fireDue(now: number, limit: number, planner: Planner): Promise<FiredOccurrence[]> {
-    return transaction(this.pool, (c) => scheduling.fireDue(c, now, limit, planner));
+  fireDue(now: number, limit: number, planner: Planner, options?: FireOptions): Promise<FiredOccurrence[]> {
+    return transaction(this.pool, (c) => scheduling.fireDue(c, now, limit, planner, options));
   }
 
   async nextDueTime(): Promise<number | null> {

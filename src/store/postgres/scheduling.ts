@@ -7,15 +7,22 @@ import type pg from 'pg';
 import { reloadIdBound, scheduledReload, type Reload } from '../../reloads/reload.js';
 import { fromRow, type TaskRow } from '../row.js';
 import { reloadFromRow, reloadToValues, type ReloadRow } from '../reload-row.js';
-import type { ClaimLimits, FailurePolicy, FinishResult, FiredOccurrence, Planner } from '../store.js';
+import type { ClaimLimits, FailurePolicy, FinishResult, FiredOccurrence, FireOptions, Planner } from '../store.js';
 import { failureLog, type Task } from '../../tasks/task.js';
 import { query } from './connection.js';
 import * as sql from './sql.js';
 
 const SCHEDULED_VALUE_INDEXES = sql.SCHEDULED_RELOAD_FIELDS.map((f) => sql.RELOAD_FIELDS.indexOf(f));
 
-export async function fireDue(c: pg.PoolClient, now: number, limit: number, planner: Planner): Promise<FiredOccurrence[]> {
-  const { rows } = await query<TaskRow & { active: boolean }>(c, sql.DUE_TASKS, [now, limit]);
+export async function fireDue(c: pg.PoolClient, now: number, limit: number, planner: Planner, options: FireOptions = {}): Promise<FiredOccurrence[]> {
+  const { after, onClaimed } = options;
+  const { rows } = await query<TaskRow & { active: boolean; due_at: number }>(
+    c,
+    after ? sql.DUE_TASKS_AFTER : sql.DUE_TASKS,
+    after ? [now, limit, after.dueAt, after.taskId] : [now, limit],
+  );
+  const lastRow = rows[rows.length - 1];
+  onClaimed?.(rows.length, lastRow ? { dueAt: Number(lastRow.due_at), taskId: lastRow.id } : null);
   if (rows.length === 0) return [];
   // Misses and skips become rows of `occurrences`; a fired occurrence's record is its reload.
   const occ = { task: [] as string[], nominal: [] as number[], tenant: [] as string[], outcome: [] as string[] };

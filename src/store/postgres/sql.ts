@@ -148,14 +148,21 @@ export const PRUNE_OCCURRENCES = `DELETE FROM occurrences WHERE (task_id, nomina
 // it drop a task that is no longer due instead of taking it a second time. (task_due cannot be read
 // index-only here, as the recheck needs its rows; fenced in a subquery it could, but then the
 // planner no longer sees the LIMIT and sorts the whole queue: 126 ms for a batch of 1000.)
-export const DUE_TASKS = `SELECT ${TASK_FIELDS.map((f) => `t.${f}`).join(', ')}, a.active IS NOT NULL AS active
+const dueTasks = (after: string): string => `SELECT ${TASK_FIELDS.map((f) => `t.${f}`).join(', ')}, a.active IS NOT NULL AS active, d.due_at
   FROM task_due d
   JOIN reload_tasks t ON t.id = d.task_id
   LEFT JOIN LATERAL (SELECT true AS active FROM reloads r
     WHERE r.resource_id = t.id AND r.status IN ('QUEUED', 'RELOADING', 'CANCELING') LIMIT 1) a ON true
-  WHERE d.due_at <= $1
+  WHERE d.due_at <= $1${after}
     AND t.state = 'Enabled' AND t.next_execution_time IS NOT NULL AND t.next_execution_time <= $1
   ORDER BY d.due_at, d.task_id LIMIT $2 FOR UPDATE OF t SKIP LOCKED`;
+export const DUE_TASKS = dueTasks('');
+/**
+ * DUE_TASKS from a position on (exclusive): a batch that runs beside another starts where the
+ * other's claim ended, as a seek in task_due_by_time (the row comparison is its index condition),
+ * instead of stepping over the other's locked rows one by one. Params: now, limit, due_at, task_id.
+ */
+export const DUE_TASKS_AFTER = dueTasks(' AND (d.due_at, d.task_id) > ($3::bigint, $4::text)');
 
 /**
  * Record missed and skipped occurrences once each; returns those actually inserted (a conflict

@@ -69,6 +69,8 @@ export interface SqliteStoreOptions {
 
 export class SqliteStore implements Store {
   readonly dialect = 'sqlite' as const;
+  /** One writer, in process: batches run one after the other. */
+  readonly fireConcurrency = 1;
   private readonly db: Database.Database;
   private readonly statements = new Map<string, Database.Statement>();
   private readonly rawStatements = new Map<string, Database.Statement>();
