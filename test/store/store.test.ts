@@ -95,6 +95,20 @@ describe(`tasks (${TEST_STORE})`, () => {
     }
   });
 
+  it('a fired reload reads back exactly as fireDue returned it', async () => {
+    const due = Date.parse('2026-04-01T00:00:00Z');
+    const tasks = [true, false].map((partial) => ({ ...task({ tenantId: 'readback' }), partial, nextExecutionTime: due }));
+    for (const t of tasks) await store.insertTask(t);
+    const now = due + 1234;
+    const fired = await store.fireDue(now, 10, (t) => ({ kind: 'plan' as const, plan: { occurrences: [{ nominal: t.nextExecutionTime!, outcome: 'fired' as const }], next: t.nextExecutionTime! + 86_400_000 } }));
+    assert.equal(fired.length, 2);
+    for (const f of fired) {
+      assert.equal(f.reload!.creationTime, now);
+      assert.deepEqual(await store.getReload('readback', f.reload!.id), f.reload);
+    }
+    for (const t of tasks) await store.deleteTask('readback', t.id); // not due for the tests after this one
+  });
+
   it('records an occurrence once: a second firing of the same (task, nominal time) records nothing', async () => {
     // Due long before the other tests' tasks, so that only it is due.
     const t = { ...task({ tenantId: 'occ' }), nextExecutionTime: Date.parse('2026-06-01T00:00:00Z') };

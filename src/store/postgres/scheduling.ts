@@ -6,13 +6,12 @@
 import type pg from 'pg';
 import { reloadIdBound, scheduledReload, type Reload } from '../../reloads/reload.js';
 import { fromRow, type TaskRow } from '../row.js';
-import { reloadFromRow, reloadToValues, type ReloadRow } from '../reload-row.js';
+import { reloadFromRow, type ReloadRow } from '../reload-row.js';
 import type { ClaimLimits, FailurePolicy, FinishResult, FiredOccurrence, FireOptions, Planner } from '../store.js';
 import { failureLog, type Task } from '../../tasks/task.js';
 import { query } from './connection.js';
 import * as sql from './sql.js';
 
-const SCHEDULED_VALUE_INDEXES = sql.SCHEDULED_RELOAD_FIELDS.map((f) => sql.RELOAD_FIELDS.indexOf(f));
 
 export async function fireDue(c: pg.PoolClient, now: number, limit: number, planner: Planner, options: FireOptions = {}): Promise<FiredOccurrence[]> {
   const { after, onClaimed } = options;
@@ -60,12 +59,21 @@ export async function fireDue(c: pg.PoolClient, now: number, limit: number, plan
     const { rows: done } = await query<{ task_id: string; nominal_time: number }>(c, sql.INSERT_OCCURRENCES, [occ.task, occ.nominal, occ.tenant, occ.outcome, now]);
     for (const r of done) inserted.add(`${r.task_id}@${r.nominal_time}`);
   }
-  // One array per column (unnest), from each reload's values (in RELOAD_FIELDS order), for the
-  // SCHEDULED_RELOAD_FIELDS: a scheduled reload's weight and variables are the columns' defaults.
-  const reloads = planned.flatMap((p) => (p.reload ? [reloadToValues(p.reload, 'boolean')] : []));
+  // One array per column that differs between scheduled reloads (INSERT_RELOADS writes the rest).
+  const cols = { id: [] as string[], tenant: [] as string[], user: [] as string[], app: [] as string[], partial: [] as boolean[], task: [] as string[], nominal: [] as number[] };
+  for (const { reload } of planned) {
+    if (!reload) continue;
+    cols.id.push(reload.id);
+    cols.tenant.push(reload.tenantId);
+    cols.user.push(reload.userId);
+    cols.app.push(reload.appId);
+    cols.partial.push(reload.partial);
+    cols.task.push(reload.resourceId!);
+    cols.nominal.push(reload.scheduledTime!);
+  }
   const firedIds = new Set<string>();
-  if (reloads.length > 0) {
-    const { rows: done } = await query<{ id: string }>(c, sql.INSERT_RELOADS, SCHEDULED_VALUE_INDEXES.map((i) => reloads.map((r) => r[i])));
+  if (cols.id.length > 0) {
+    const { rows: done } = await query<{ id: string }>(c, sql.INSERT_RELOADS, [cols.id, cols.tenant, cols.user, cols.app, cols.partial, cols.task, cols.nominal, now]);
     for (const r of done) firedIds.add(r.id);
   }
   const recorded = planned.filter((p) => (p.reload ? firedIds.has(p.reload.id) : inserted.has(`${p.task.id}@${p.nominal}`)));
