@@ -32,6 +32,17 @@ export const INSERT_OCCURRENCE = `INSERT INTO occurrences (task_id, nominal_time
   VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`;
 
 /**
+ * Insert a fired occurrence's scheduled reload, its record. Only what differs between scheduled
+ * reloads is bound (binding is per parameter, and a firing runs this once); the rest is what
+ * `scheduledReload` makes of every firing (QUEUED, chronos, nothing started, no lease; weight and
+ * variables at the columns' defaults), and the store's tests read each fired reload back and compare
+ * it with the one fireDue returned. Positional params: id, tenant_id, user_id, app_id, partial,
+ * resource_id, scheduled_time, creation_time.
+ */
+export const INSERT_SCHEDULED_RELOAD = `INSERT INTO reloads (id, tenant_id, user_id, app_id, partial, type, resource_type, resource_id,
+  scheduled_time, status, creation_time, attempts) VALUES (?, ?, ?, ?, ?, 'chronos', 'reload-tasks', ?, ?, 'QUEUED', ?, 0)`;
+
+/**
  * Advance a task past the occurrences just recorded, if nobody changed it meanwhile. Found by the
  * rowid DUE_TASKS read (one b-tree search instead of two: the id's index, then the table); the id
  * is checked too. Positional params, in this order: next_execution_time, last_execution_time,

@@ -6,10 +6,10 @@
 import type Database from 'better-sqlite3';
 import { ACTIVE_STATUSES, reloadIdBound, scheduledReload, type Reload, type ReloadStatus } from '../../reloads/reload.js';
 import { fromRow, fromValues, TASK_FIELDS, type TaskRow } from '../row.js';
-import { reloadFromRow, reloadToValues, type ReloadRow } from '../reload-row.js';
+import { reloadFromRow, type ReloadRow } from '../reload-row.js';
 import type { ClaimLimits, FailurePolicy, FinishResult, FiredOccurrence, Planner } from '../store.js';
 import { failureLog, type Task } from '../../tasks/task.js';
-import { GET_RELOAD_BY_ID, INSERT_RELOAD } from './reload-sql.js';
+import { GET_RELOAD_BY_ID } from './reload-sql.js';
 import * as sql from './scheduler-sql.js';
 
 export interface SqliteContext {
@@ -49,7 +49,7 @@ export function fireDue(ctx: SqliteContext, now: number, limit: number, planner:
           // The QUEUED reload is the fired occurrence's record (resource_id, scheduled_time): one
           // row per firing instead of two, which is what a firing's cost is made of.
           reload = scheduledReload(task, nominal, now);
-          ctx.stmt(INSERT_RELOAD).run(...reloadToValues(reload, 'integer'));
+          ctx.stmt(sql.INSERT_SCHEDULED_RELOAD).run(reload.id, reload.tenantId, reload.userId, reload.appId, reload.partial ? 1 : 0, reload.resourceId, reload.scheduledTime, reload.creationTime);
           lastFired = nominal;
         } else if (ctx.stmt(sql.INSERT_OCCURRENCE).run(task.id, nominal, task.tenantId, outcome, null, now).changes === 0) {
           continue;
