@@ -419,7 +419,7 @@ export function render(r: Results): { markdown: string; summary: string } {
   const idxCount = (table: string): string => String(r.schema.find((x) => x.table === table)?.indexes.length ?? '?');
   out.push('### What a firing is', '');
   out.push(
-    `One due occurrence handled by \`fireDue\` (src/store/postgres/scheduling.ts), in one transaction per batch of up to 1000 due tasks: \`DUE_TASKS\` (\`SELECT … FOR UPDATE OF t SKIP LOCKED\`, with whether a reload of each task is active), the plan in JS (\`planFirings\`), then per batch one \`INSERT_RELOADS\` (a QUEUED reload row per fired occurrence, which is the occurrence's record: \`ON CONFLICT DO NOTHING RETURNING\` on the unique index \`reloads_occurrence\` (task, nominal time), the once-only guarantee; misses and skips, when a batch has any, are rows of \`occurrences\` written first by \`INSERT_OCCURRENCES\`) and one \`ADVANCE_TASKS\` (the task's next execution, version + 1), then COMMIT. So a firing writes two rows in two tables (with ${idxCount('reloads')} and ${idxCount('reload_tasks')} indexes; see below)${r.schema.some((x) => x.table === 'task_due' && x.indexes.length > 0) ? `, and its task's due time in \`task_due\` (${idxCount('task_due')} indexes, through a trigger)` : ''} where a peer's job inserts one row and later updates or deletes it. The firing rate counts from the moment the runner starts the instances to the commit of the last batch (the \`recorded\` event, which the scheduler emits after the commit).`,
+    `One due occurrence handled by \`fireDue\` (src/store/postgres/scheduling.ts), in one transaction per batch (1000 due tasks first, growing while batches take under 250 ms; two batches in flight per instance, the second claiming from where the first one's claim ended: \`DATABASE_FIRE_CONCURRENCY\`): \`DUE_TASKS\` / \`DUE_TASKS_AFTER\` (the tasks' \`task_due\` rows, then their own rows, each \`FOR UPDATE SKIP LOCKED\`, with whether a reload of each task is active), the plan in JS (\`planFirings\`), then per batch one \`INSERT_RELOADS\` (a QUEUED reload row per fired occurrence, which is the occurrence's record: \`ON CONFLICT DO NOTHING RETURNING\` on the unique index \`reloads_occurrence\` (task, nominal time), the once-only guarantee; misses and skips, when a batch has any, are rows of \`occurrences\` written first by \`INSERT_OCCURRENCES\`) and one \`ADVANCE_TASKS\` (the task's next execution, version + 1), then COMMIT. So a firing writes two rows in two tables (with ${idxCount('reloads')} and ${idxCount('reload_tasks')} indexes; see below)${r.schema.some((x) => x.table === 'task_due' && x.indexes.length > 0) ? `, and its task's due time in \`task_due\` (${idxCount('task_due')} indexes, through a trigger)` : ''} where a peer's job inserts one row and later updates or deletes it. The firing rate counts from the moment the runner starts the instances to the commit of the last batch (the \`recorded\` event, which the scheduler emits after the commit).`,
     '',
     `- **Dispatching: no** — the dispatcher\'s \`dispatch()\` is replaced by a no-op on each instance, so every firing stays QUEUED; the pass still runs its other steps (\`expireQueued\`, lease checks, \`nextDueTime\`).`,
     `- **Dispatching: yes** — \`SIMULATED_DURATION_MS=0\`, \`MAX_CONCURRENT_RELOADS=100000\`, \`MAX_CONCURRENT_RELOADS_PER_TENANT=100000\`: each pass also starts queued reloads (\`claimQueued\`: advisory lock, \`STARTABLE\`, \`START_RELOADS\`: RELOADING under a lease) and records each outcome (\`finishReloads\`: SUCCEEDED, the task\'s failure count reset). "Reloads run/s" counts from the start to the last reload recorded SUCCEEDED: the analogue of a peer\'s job being completed.`,
@@ -433,7 +433,16 @@ export function render(r: Results): { markdown: string; summary: string } {
     'CPU per firing: the instances\' own CPU (process.cpuUsage) and that of the PostgreSQL backends serving the run\'s database (their pids from pg_stat_activity every 200 ms, their CPU from /proc; a lower bound), divided by the firings. Empty claims: `fireDue` calls that found every due task locked by another instance (the pass then asks `nextDueTime` and tries again at once). Failed passes: `tick()` calls that threw; the instance then does what the scheduler\'s own loop (`Scheduler.run`) does: back off 1 s, 2 s, … and try again.',
     '',
   );
-  out.push('<details><summary>Per instance: where each instance\'s wall time went (store calls, wall time summed over the run)</summary>', '', perInstanceTable(r.sched), '', '</details>', '');
+  out.push(
+    '<details><summary>Per instance: where each instance\'s wall time went (store calls, wall time summed over the run)</summary>',
+    '',
+    'On PostgreSQL an instance runs two firing batches at once (`DATABASE_FIRE_CONCURRENCY`), so the `fireDue` column sums calls that overlap and can exceed the wall time.',
+    '',
+    perInstanceTable(r.sched),
+    '',
+    '</details>',
+    '',
+  );
 
   // Peers.
   out.push('### graphile-worker and pg-boss on the same server', '');
@@ -629,13 +638,15 @@ function limits(r: Results, bestPeer: PeerAgg | undefined, pgFire: readonly Ours
       '',
     );
   }
-  out.push('### Suggestions (not made here: src/ is other engineers\' work)', '');
+  out.push('### What has been done, and what is left', '');
   out.push(
-    '1. **`DUE_TASKS`: ask "is a reload of this task active?" per claimed task, not for the whole table.** A `LEFT JOIN LATERAL (SELECT 1 FROM reloads r WHERE r.resource_id = t.id AND r.status IN (…) LIMIT 1)` keeps the per-row probe of `reloads_by_task_status`; or a second statement on the claimed ids (`SELECT DISTINCT resource_id FROM reloads WHERE resource_id = ANY($1) AND status IN (…)`); or a column on the task (its active reload) kept by the same transactions. A batch then costs the same whatever the queue holds.',
-    '2. **Fewer indexes on the rows a firing writes.** Every firing inserts into all of reloads\' indexes and, through the non-HOT advance, into all of reload_tasks\'. Some overlap: `reload_tasks_by_app_only (tenant_id, app_id)` is a prefix of `reload_tasks_by_app (tenant_id, app_id, id)`; `reloads_by_status (tenant_id, status, id)` and `reloads_by_status_id (status, id)`. Each one dropped is one B-tree insertion fewer per firing. Partial indexes for the queue (`WHERE status = \'QUEUED\'`, `WHERE status IN (\'RELOADING\', \'CANCELING\')`) would keep the dispatcher\'s scans small as finished reloads pile up.',
-    '3. **`finishReloads` (and `expireQueued`) in a few statements per batch**, as `fireDue` already does: `UPDATE reloads … FROM unnest($ids, $statuses, …) … RETURNING`, then one `UPDATE reload_tasks … WHERE id = ANY($ids) AND consecutive_failures <> 0`.',
-    '4. **Fewer round trips per firing batch**: the four statements and the COMMIT could be one statement with data-modifying CTEs. Small next to 1 and 2 here, but it is latency each batch pays while holding its row locks.',
-    '5. **Several instances help when the database has cores of its own.** Here PostgreSQL and up to three instances share two cores, so the second and third instance mostly move work around. An instance that finds every due task locked by others (the empty claims above) asks again at once; a short back-off would leave the CPU to the instances that hold work.',
+    'Done (in src/, each measured in docs/benchmarks.md): "is a reload of this task active?" is a `LATERAL` probe per claimed task; the due queue is its own narrow table (`task_due`), so the task\'s advance is a HOT update; a fired occurrence is recorded by its reload alone (migration 7); `claimQueued` and `finishReloads` are a few statements per batch; a firing batch ships only the columns that differ between scheduled reloads; one instance runs two firing batches at once (`DATABASE_FIRE_CONCURRENCY`, default 2), the second claiming from where the first one\'s claim ended; and a claim takes the `task_due` row before the task\'s, so a task another instance holds costs an index entry and a lock test.',
+    '',
+    'Left:',
+    '',
+    '1. **Fewer indexes on the reload a firing writes.** `INSERT_RELOADS` is still the largest statement: one row and ten indexes, where a job is one row with a few. Some overlap: `reloads_by_status (tenant_id, status, id)` and `reloads_by_status_id (status, id)`; `reloads_by_resource (tenant_id, resource_id, id)`, `reloads_active_by_task` and `reloads_occurrence` all lead with the task. Each one dropped is one B-tree insertion fewer per firing, but each serves a list filter or the dispatcher.',
+    '2. **Fewer round trips per firing batch**: the statements and the COMMIT could be one statement with data-modifying CTEs. With two batches in flight the round trips overlap, so this is latency more than throughput.',
+    '3. **Several instances help when the database has cores of its own.** Here PostgreSQL and up to three instances share two cores, and one instance with two batches in flight already keeps both busy, so a second and third instance mostly move work around. An instance that finds every due task locked by others (the empty claims above) asks again at once; a short back-off would leave the CPU to the instances that hold work.',
     '',
   );
   return out;
