@@ -13,6 +13,8 @@ it('has defaults for everything', () => {
   assert.equal(c.sqliteCacheMb, 32);
   assert.equal(c.sqliteTaskCache, 10_000);
   assert.equal(loadConfig({ SQLITE_TASK_CACHE: '0' }).sqliteTaskCache, 0);
+  assert.equal(c.databaseFireConcurrency, 2);
+  assert.equal(loadConfig({ DATABASE_FIRE_CONCURRENCY: '1' }).databaseFireConcurrency, 1);
   assert.ok(Object.isFrozen(c) && Object.isFrozen(c.auth));
 });
 
@@ -21,6 +23,7 @@ const bad: Array<[Record<string, string>, RegExp]> = [
   [{ PORT: '70000' }, /^PORT: '70000'/],
   [{ SQLITE_CACHE_MB: '0' }, /^SQLITE_CACHE_MB: '0' is not an integer from 1 to 65536$/],
   [{ SQLITE_TASK_CACHE: '-1' }, /^SQLITE_TASK_CACHE: '-1' is not an integer from 0 to 1000000$/],
+  [{ DATABASE_FIRE_CONCURRENCY: '0' }, /^DATABASE_FIRE_CONCURRENCY: '0' is not an integer from 1 to 16$/],
   [{ LOG_LEVEL: 'loud' }, /^LOG_LEVEL: 'loud' is not one of/],
   [{ RATE_LIMIT_ENABLED: 'maybe' }, /^RATE_LIMIT_ENABLED: 'maybe' is not a boolean/],
   [{ PUBLIC_URL: 'not a url' }, /^PUBLIC_URL: 'not a url' is not a URL$/],

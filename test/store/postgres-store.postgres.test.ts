@@ -369,6 +369,10 @@ describe('firing batches side by side (DATABASE_FIRE_CONCURRENCY)', () => {
       assert.deepEqual(await firedCounts(base.location), { n: 2500, d: 2500, due: 0 });
       assert.equal(seen.maxInFlight, 1);
       assert.ok(seen.afters.every((a) => a === undefined));
+      // Never more batches than connections: a pool of one runs one.
+      const small = await PostgresStore.open({ url: base.location, poolSize: 1 });
+      assert.equal(small.fireConcurrency, 1);
+      await small.close();
     } finally {
       await one.close();
     }
