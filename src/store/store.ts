@@ -184,10 +184,11 @@ export interface SchedulerStore {
    * In one transaction: takes up to `limit` enabled tasks due at `now` (locked against other
    * instances), asks `planner` what to do with each, and records it once per (task, nominal time)
    * — the store refuses a second — with a QUEUED reload per firing, and the task's next and last
-   * execution. Returns what was recorded. (PostgreSQL writes an occurrence row for every outcome,
-   * its primary key the identity; SQLite, one writer, keeps the reload as a fired occurrence's only
-   * record and refuses what is at or before the task's last fired occurrence (a time the store
-   * never lowers), or recorded as missed or skipped: one row per firing instead of two.)
+   * execution. Returns what was recorded. (Both keep the reload as a fired occurrence's only
+   * record, one row per firing, and misses and skips as rows of `occurrences`. PostgreSQL refuses a
+   * second reload of an occurrence by a unique index on (task, nominal time), whichever instance
+   * tries; SQLite, one writer, refuses what is at or before the task's last fired occurrence (a
+   * time the store never lowers), or recorded as missed or skipped.)
    */
   fireDue(now: number, limit: number, planner: Planner, options?: FireOptions): Promise<FiredOccurrence[]>;
   /**

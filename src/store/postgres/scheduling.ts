@@ -12,7 +12,6 @@ import { failureLog, type Task } from '../../tasks/task.js';
 import { query } from './connection.js';
 import * as sql from './sql.js';
 
-
 export async function fireDue(c: pg.PoolClient, now: number, limit: number, planner: Planner, options: FireOptions = {}): Promise<FiredOccurrence[]> {
   const { after, onClaimed } = options;
   const { rows } = await query<TaskRow & { active: boolean; due_at: number }>(
