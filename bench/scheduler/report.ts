@@ -515,11 +515,11 @@ function limitsText(x: {
   const combined = wi('combined');
   const walPagesPerBatch = noCp ? (kib(noCp) * 1024 * 1000) / 4096 : NaN;
   const statementsUs = (r: SustainedResult | undefined): number =>
-    ['INSERT_RELOAD (reload-sql)', 'OCCURRENCE_RECORDED (scheduler-sql)', 'ADVANCE_TASK (scheduler-sql)', 'DUE_TASKS (scheduler-sql)'].reduce((a, n) => a + (perOf(r, n) || 0), 0);
+    ['INSERT_SCHEDULED_RELOAD (scheduler-sql)', 'OCCURRENCE_RECORDED (scheduler-sql)', 'ADVANCE_TASK (scheduler-sql)', 'DUE_TASKS (scheduler-sql)'].reduce((a, n) => a + (perOf(r, n) || 0), 0);
   const item1: string[] = [
     `1. **The firing transaction's SQL is the limit${Number.isFinite(commitShare) ? `, and \`COMMIT\` is ${pct(commitShare)} of it` : ''}.** A firing adds a \`reloads\` row (primary key and ${reloadIdx.length} secondary indexes: ${reloadIdx.map((i) => `\`${i.name}\``).join(', ')}) — the fired occurrence's record, after a look-up in \`occurrences\` (\`OCCURRENCE_RECORDED\`), which holds only misses and skips — and updates the task's row and its \`reload_tasks_due\` entry; 1000 firings commit together. ` +
       (st
-        ? `Per firing in the sustained fire run: \`COMMIT\` ${per('COMMIT')} (${pct(commitShare)} of all SQL time), \`INSERT_RELOAD\` ${per('INSERT_RELOAD (reload-sql)')}, \`OCCURRENCE_RECORDED\` ${per('OCCURRENCE_RECORDED (scheduler-sql)')}, \`ADVANCE_TASK\` ${per('ADVANCE_TASK (scheduler-sql)')}, \`DUE_TASKS\` ${per('DUE_TASKS (scheduler-sql)')}${w != null && x.fire ? `; ${fmt(w / x.fire.counts.fired / 1024)} KiB reached the disk per firing` : ''}. `
+        ? `Per firing in the sustained fire run: \`COMMIT\` ${per('COMMIT')} (${pct(commitShare)} of all SQL time), \`INSERT_SCHEDULED_RELOAD\` ${per('INSERT_SCHEDULED_RELOAD (scheduler-sql)')}, \`OCCURRENCE_RECORDED\` ${per('OCCURRENCE_RECORDED (scheduler-sql)')}, \`ADVANCE_TASK\` ${per('ADVANCE_TASK (scheduler-sql)')}, \`DUE_TASKS\` ${per('DUE_TASKS (scheduler-sql)')}${w != null && x.fire ? `; ${fmt(w / x.fire.counts.fired / 1024)} KiB reached the disk per firing` : ''}. `
         : '') +
       (prof ? `The JavaScript around the SQL is small: planFirings, scheduleOf, fromRow, reloadToRow and newReloadId together ${pct(jsMs / prof.totalMs)} of the profile (newReloadId mostly in \`randomBytes(3)\`, a synchronous crypto call per firing).` : ''),
   ];
