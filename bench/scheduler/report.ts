@@ -553,8 +553,9 @@ function limitsText(x: {
       `(b) for the goal itself, fewer writes per firing${statementsUs(combined ?? x.fire) > 33 ? `, since the statements alone (${fmt(statementsUs(combined ?? x.fire))} µs per firing${combined ? ' in the combined run' : ''}) exceed the 33 µs a firing may cost at 30,000/s` : ''}: the queued reload is already the fired occurrence's only record; what is left is its index entries keyed by user, app and task (a page each per firing), and multi-row INSERT/UPDATE statements per batch instead of statement executions per firing (not measured here).`,
   );
   out.push(item1.join('\n\n'));
-  const perPass = x.plans.filter((p) => p.name !== 'STARTABLE' && scansReloads(p));
-  const startable = x.plans.find((p) => p.name === 'STARTABLE');
+  const claimPlans = ['QUEUED_TENANTS', 'TENANT_STARTABLE_WEIGHTED', 'TENANT_STARTABLE'];
+  const perPass = x.plans.filter((p) => !claimPlans.includes(p.name) && scansReloads(p));
+  const startable = x.plans.find((p) => p.name === 'TENANT_STARTABLE');
   const partial = reloadIdx.filter((i) => /\bWHERE\b/i.test(i.sql ?? '') && /status IN/i.test(i.sql ?? ''));
   if (perPass.length > 0) {
     out.push(
@@ -579,7 +580,7 @@ function limitsText(x: {
   if (startable) {
     const quadratic = scansReloads(startable);
     out.push(
-      `3. **The dispatcher's claim query.** ${quadratic ? "`STARTABLE` checks, for each of up to 10,000 queued reloads, `NOT EXISTS (SELECT 1 FROM reloads b WHERE b.resource_id = q.resource_id AND b.status IN ('RELOADING','CANCELING'))`, and that subquery scans all reloads (`SCAN b`): one claim costs queued × all reloads row visits." : '`STARTABLE` seeks its indexes (plan above); it ranks up to 10,000 queued reloads with window functions on every call.'}` +
+      `3. **The dispatcher's claim query.** ${quadratic ? "`TENANT_STARTABLE` checks, for each queued reload it reads, `NOT EXISTS (SELECT 1 FROM reloads b WHERE b.resource_id = q.resource_id AND …)`, and that subquery scans all reloads (`SCAN b`): one claim costs queued × all reloads row visits." : "A claim finds the tenants with queued reloads (`QUEUED_TENANTS`, one index seek per tenant on record), then reads each tenant's queue (`TENANT_STARTABLE_WEIGHTED`, `TENANT_STARTABLE`) only as far as its free slots need; every step seeks an index (plans above)."}` +
         (x.herdSmall?.tickMs != null ? ` After the ${fmt(x.herdSmall.options.tasks)} herd, the same pass's claimQueued took ${opsCell(x.herdSmall, 'claimQueued')}` : '') +
         (x.herdBig?.tickMs != null ? `; after the ${fmt(x.herdBig.options.tasks)} herd ${opsCell(x.herdBig, 'claimQueued')}` : '') +
         (x.pipeline ? `; in the pipeline run ${opsCell(x.pipeline, 'claimQueued')}` : '') +

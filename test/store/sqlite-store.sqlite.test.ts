@@ -123,9 +123,21 @@ describe('query plans of the scheduler', () => {
 
   it('"is a reload of this task active?" seeks the partial index of active reloads', () => {
     const all = plans();
-    for (const name of ['DUE_TASKS', 'STARTABLE']) {
+    for (const name of ['DUE_TASKS', 'TENANT_STARTABLE', 'TENANT_STARTABLE_WEIGHTED']) {
       assert.ok(all.get(name)!.some((d) => d.includes('reloads_active_by_task')), `${name}: ${all.get(name)!.join(' | ')}`);
     }
+  });
+
+  it("a claim reads each tenant's queue in order from an index, never sorting it", () => {
+    const all = plans();
+    const expect = { TENANT_STARTABLE: 'reloads_by_status (tenant_id=? AND status=?)', TENANT_STARTABLE_WEIGHTED: 'reloads_weighted_queue (tenant_id=? AND weight>?)' };
+    for (const [name, index] of Object.entries(expect)) {
+      const steps = all.get(name)!;
+      assert.ok(steps.some((d) => d.startsWith('SEARCH q USING INDEX ' + index)), `${name}: ${steps.join(' | ')}`);
+      assert.ok(!steps.some((d) => d.includes('TEMP B-TREE')), `${name}: ${steps.join(' | ')}`);
+    }
+    // The tenants: one seek each (the skip scan), not a pass over the reloads.
+    assert.ok(all.get('QUEUED_TENANTS')!.some((d) => d.includes('reloads_by_tenant (tenant_id>?)')), all.get('QUEUED_TENANTS')!.join(' | '));
   });
 });
 

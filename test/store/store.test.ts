@@ -289,4 +289,68 @@ describe(`the queue and weights (${TEST_STORE})`, () => {
     assert.deepEqual((await ts.store.listReloads({ tenantId: 'wa', status: 'QUEUED', limit: 10 })).map((r) => r.id), [a2.id]);
     assert.equal(made.length, 6);
   });
+
+  it("one tenant's backlog, however long, starves neither another tenant nor its own heaviest reload", async () => {
+    // A herd of one tenant fills the queue's oldest 10,500 places; another tenant's reload and the
+    // big tenant's own weight-10 reload come after it. Each tenant's free slots must still reach them.
+    const own = await createTestStore(dir);
+    try {
+      let at = NOW + 1_000_000;
+      const make = (tenantId: string, weight: number, appId: string): Reload => {
+        at += 1;
+        return queuedReload({ tenantId, userId: 'alice', appId, partial: false, type: 'external', resourceType: 'api', resourceId: null, scheduledTime: null, weight }, at);
+      };
+      const herd = Array.from({ length: 10_500 }, (_, i) => make('big', 1, `herd-${i}`));
+      for (let i = 0; i < herd.length; i += 500) await Promise.all(herd.slice(i, i + 500).map((r) => own.store.insertReload(r)));
+      const other = make('small', 1, 'other');
+      const urgent = make('big', 10, 'urgent');
+      await own.store.insertReload(other);
+      await own.store.insertReload(urgent);
+      const started = (await own.store.claimQueued(at, 'me', at + 60_000, 'simulated', { global: 50, perTenant: 3, batch: 50 })).map((r) => r.id).sort();
+      // big: its weight 10 first, then its two oldest; small: its only one.
+      assert.deepEqual(started, [urgent.id, herd[0]!.id, herd[1]!.id, other.id].sort());
+    } finally {
+      await own.drop();
+    }
+  });
+
+  it('free room is shared equally between the tenants with queued reloads, oldest first within each', async () => {
+    const own = await createTestStore(dir);
+    try {
+      let at = NOW + 3_000_000;
+      const make = (tenantId: string): Reload => {
+        at += 1;
+        return queuedReload({ tenantId, userId: 'alice', appId: 'share', partial: false, type: 'external', resourceType: 'api', resourceId: null, scheduledTime: null }, at);
+      };
+      const older = Array.from({ length: 6 }, () => make('share-a'));
+      const newer = Array.from({ length: 6 }, () => make('share-b'));
+      for (const r of [...older, ...newer]) await own.store.insertReload(r);
+      const claim = async (global: number) => (await own.store.claimQueued(at, 'me', at + 60_000, 'simulated', { global, perTenant: 10, batch: 100 })).map((r) => r.id).sort();
+      // Room for 4: 2 each, not the 4 oldest, which are all share-a's.
+      assert.deepEqual(await claim(4), [older[0]!.id, older[1]!.id, newer[0]!.id, newer[1]!.id].sort());
+      // Room for 3 more: 2 each would be 4, so the oldest 3 of those.
+      assert.deepEqual(await claim(7), [older[2]!.id, older[3]!.id, newer[2]!.id].sort());
+    } finally {
+      await own.drop();
+    }
+  });
+
+  it("a task's second queued reload waits without taking one of its tenant's slots", async () => {
+    let at = NOW + 2_000_000;
+    const make = (over: Partial<Reload>): Reload => {
+      at += 1;
+      return { ...queuedReload({ tenantId: 'slots', userId: 'alice', appId: 'x', partial: false, type: 'external', resourceType: 'api', resourceId: null, scheduledTime: null }, at), ...over };
+    };
+    const scheduled = (n: number): Partial<Reload> => ({ type: 'chronos', resourceType: 'reload-tasks', resourceId: 'task-slots', scheduledTime: NOW + n * 60_000 });
+    const first = make(scheduled(1));
+    const second = make(scheduled(2));
+    const manual = make({ appId: 'y' });
+    for (const r of [first, second, manual]) await ts.store.insertReload(r);
+    const claim = async () => (await ts.store.claimQueued(at, 'me', at + 60_000, 'simulated', { global: 100, perTenant: 2, batch: 100 })).map((r) => r.id).sort();
+    // Two slots: the task's first and the manual one; the task's second waits for its first.
+    assert.deepEqual(await claim(), [first.id, manual.id].sort());
+    assert.deepEqual(await claim(), []);
+    await ts.store.finishReloads([{ id: first.id, result: { status: 'SUCCEEDED' } }], at, { maxConsecutiveFailures: 5 });
+    assert.deepEqual(await claim(), [second.id]);
+  });
 });

@@ -220,22 +220,47 @@ export const CLAIM_LOCK = `SELECT pg_advisory_xact_lock(${0x7265_6c65})`;
 /** How many reloads are running. */
 export const RUNNING_COUNT = `SELECT count(*)::int AS n FROM reloads WHERE status IN ('RELOADING', 'CANCELING')`;
 
-/** Queued reloads that may start (see the SQLite twin for the rules). Params: per_tenant, limit. */
-export const STARTABLE = `WITH running AS (
-    SELECT tenant_id, count(*) AS n FROM reloads WHERE status IN ('RELOADING', 'CANCELING') GROUP BY tenant_id
-  ), queued AS (
-    SELECT id, tenant_id, resource_id, weight FROM reloads WHERE status = 'QUEUED' ORDER BY id LIMIT 10000
+/**
+ * A queued reload may start unless its task has one running, or an older one queued (see the
+ * SQLite twin, MAY_START). `q` is the queued reload.
+ */
+const MAY_START = `(q.resource_id IS NULL OR NOT EXISTS (SELECT 1 FROM reloads b WHERE b.resource_id = q.resource_id
+    AND b.status IN ('QUEUED', 'RELOADING', 'CANCELING') AND (b.status <> 'QUEUED' OR b.id < q.id)))`;
+
+/**
+ * Queued reloads to start now, by the rules of the SQLite store's `startable`: of the room
+ * (`limit`), each tenant with queued reloads and free slots (per_tenant minus its running reloads)
+ * gets an equal share, at most its free slots, which goes to its queued reloads that may start,
+ * heaviest first (reloads_weighted_queue holds those above weight 1), then the oldest
+ * (reloads_by_status, read only as far as the share needs); of all the tenants' picks, the oldest
+ * `limit`. The tenants are found by a skip scan of reloads_by_tenant, one index seek each, so one
+ * tenant's backlog hides nothing of another's. Params: per_tenant, limit.
+ */
+export const STARTABLE = `WITH RECURSIVE tenants AS (
+    (SELECT tenant_id FROM reloads ORDER BY tenant_id LIMIT 1)
+    UNION ALL
+    SELECT (SELECT r.tenant_id FROM reloads r WHERE r.tenant_id > t.tenant_id ORDER BY r.tenant_id LIMIT 1)
+    FROM tenants t WHERE t.tenant_id IS NOT NULL
+  ), running AS (
+    SELECT tenant_id, count(*)::int AS n FROM reloads WHERE status IN ('RELOADING', 'CANCELING') GROUP BY tenant_id
+  ), free AS (
+    SELECT t.tenant_id, $1::int - coalesce(r.n, 0) AS n FROM tenants t LEFT JOIN running r ON r.tenant_id = t.tenant_id
+    WHERE t.tenant_id IS NOT NULL AND $1::int - coalesce(r.n, 0) > 0
+      AND EXISTS (SELECT 1 FROM reloads q WHERE q.tenant_id = t.tenant_id AND q.status = 'QUEUED')
+  ), share AS (
+    SELECT tenant_id, least(n, ceil($2::int::numeric / count(*) OVER ())::int) AS n FROM free
+  ), picks AS (
+    SELECT f.tenant_id, f.n, c.id, c.weight FROM share f CROSS JOIN LATERAL (
+      (SELECT q.id, q.weight FROM reloads q WHERE q.tenant_id = f.tenant_id AND q.status = 'QUEUED' AND q.weight > 1 AND ${MAY_START}
+        ORDER BY q.weight DESC, q.id LIMIT f.n)
+      UNION ALL
+      (SELECT q.id, q.weight FROM reloads q WHERE q.tenant_id = f.tenant_id AND q.status = 'QUEUED' AND q.weight = 1 AND ${MAY_START}
+        ORDER BY q.id LIMIT f.n)
+    ) c
   ), ranked AS (
-    SELECT q.id, q.tenant_id,
-      row_number() OVER (PARTITION BY q.tenant_id ORDER BY q.weight DESC, q.id) AS tenant_rank,
-      row_number() OVER (PARTITION BY coalesce(q.resource_id, q.id) ORDER BY q.id) AS task_rank
-    FROM queued q
-    WHERE q.resource_id IS NULL OR NOT EXISTS (
-      SELECT 1 FROM reloads b WHERE b.resource_id = q.resource_id AND b.status IN ('RELOADING', 'CANCELING'))
+    SELECT id, n, row_number() OVER (PARTITION BY tenant_id ORDER BY weight DESC, id) AS k FROM picks
   )
-  SELECT k.id FROM ranked k LEFT JOIN running r ON r.tenant_id = k.tenant_id
-  WHERE k.task_rank = 1 AND k.tenant_rank + coalesce(r.n, 0) <= $1
-  ORDER BY k.id LIMIT $2`;
+  SELECT id FROM ranked WHERE k <= n ORDER BY id LIMIT $2`;
 
 /** Start queued reloads under a lease. Params: ids, now, owner, lease_until, executor. */
 export const START_RELOADS = `UPDATE reloads SET status = 'RELOADING', start_time = $2, lease_owner = $3, lease_until = $4,

@@ -56,35 +56,48 @@ export const ADVANCE_TASK = `UPDATE reload_tasks SET next_execution_time = ?,
 /** The earliest next execution of an enabled task. */
 export const NEXT_DUE = `SELECT min(next_execution_time) AS t FROM reload_tasks WHERE state = 'Enabled' AND next_execution_time IS NOT NULL`;
 
-/** How many reloads are running, in all and per tenant. */
-export const RUNNING_COUNT = `SELECT count(*) AS n FROM reloads WHERE status IN ('RELOADING', 'CANCELING')`;
+/**
+ * The tenants that have queued reloads, one index seek per tenant on record (a skip scan of
+ * reloads_by_tenant: the first tenant after the last one, then whether it has a queued reload), so
+ * that each tenant's queue is looked at on its own however long another tenant's is.
+ */
+export const QUEUED_TENANTS = `WITH RECURSIVE tenants(tenant_id) AS (
+    SELECT (SELECT tenant_id FROM reloads ORDER BY tenant_id LIMIT 1)
+    UNION ALL
+    SELECT (SELECT r.tenant_id FROM reloads r WHERE r.tenant_id > t.tenant_id ORDER BY r.tenant_id LIMIT 1)
+    FROM tenants t WHERE t.tenant_id IS NOT NULL
+  )
+  SELECT t.tenant_id FROM tenants t
+  WHERE t.tenant_id IS NOT NULL AND EXISTS (SELECT 1 FROM reloads q WHERE q.tenant_id = t.tenant_id AND q.status = 'QUEUED')`;
+
+/** Reloads running now, per tenant. */
+export const RUNNING_BY_TENANT = `SELECT tenant_id, count(*) AS n FROM reloads WHERE status IN ('RELOADING', 'CANCELING') GROUP BY tenant_id`;
 
 /**
- * Queued reloads that may start: oldest first, at most one per task and none of a task that has one
- * running, and no more per tenant than its free slots, which go to the tenant's reloads of the
- * highest weight first (POST /reloads' `weight`, 1..10; then the oldest), as Qlik describes the
- * weight: "the sooner the reload will be scheduled relative to other reloads for the same
- * tenant". Only the oldest 10,000 queued are considered,
- * so the query stays cheap under a herd. "Running" is written as the partial index
- * reloads_active_by_task's own condition minus QUEUED: SQLite uses a partial index only when the
- * query repeats its condition. Params: per_tenant, limit.
+ * A queued reload may start unless its task has one running, or an older one queued (one reload per
+ * task at a time, in the order they were queued). Written with reloads_active_by_task's own
+ * condition: SQLite uses a partial index only when the query repeats it.
  */
-export const STARTABLE = `WITH running AS (
-    SELECT tenant_id, count(*) AS n FROM reloads WHERE status IN ('RELOADING', 'CANCELING') GROUP BY tenant_id
-  ), queued AS (
-    SELECT id, tenant_id, resource_id, weight FROM reloads WHERE status = 'QUEUED' ORDER BY id LIMIT 10000
-  ), ranked AS (
-    SELECT q.id, q.tenant_id,
-      row_number() OVER (PARTITION BY q.tenant_id ORDER BY q.weight DESC, q.id) AS tenant_rank,
-      row_number() OVER (PARTITION BY coalesce(q.resource_id, q.id) ORDER BY q.id) AS task_rank
-    FROM queued q
-    WHERE q.resource_id IS NULL OR NOT EXISTS (
-      SELECT 1 FROM reloads b WHERE b.resource_id = q.resource_id
-        AND b.status IN ('QUEUED', 'RELOADING', 'CANCELING') AND b.status <> 'QUEUED')
-  )
-  SELECT k.id FROM ranked k LEFT JOIN running r ON r.tenant_id = k.tenant_id
-  WHERE k.task_rank = 1 AND k.tenant_rank + coalesce(r.n, 0) <= @per_tenant
-  ORDER BY k.id LIMIT @limit`;
+const MAY_START = `(q.resource_id IS NULL OR NOT EXISTS (SELECT 1 FROM reloads b WHERE b.resource_id = q.resource_id
+    AND b.status IN ('QUEUED', 'RELOADING', 'CANCELING') AND (b.status <> 'QUEUED' OR b.id < q.id)))`;
+
+/**
+ * A tenant's queued reloads that may start, heaviest first (POST /reloads' `weight`, 1..10, as Qlik
+ * describes it: "the sooner the reload will be scheduled relative to other reloads for the same
+ * tenant"), then the oldest: those of a weight above 1 from reloads_weighted_queue, which holds
+ * only them. Params: tenant_id, limit.
+ */
+export const TENANT_STARTABLE_WEIGHTED = `SELECT q.id FROM reloads q
+  WHERE q.tenant_id = @tenant_id AND q.status = 'QUEUED' AND q.weight > 1 AND ${MAY_START}
+  ORDER BY q.weight DESC, q.id LIMIT @limit`;
+
+/**
+ * The same for the reloads of weight 1 (every scheduled reload), oldest first, read from
+ * reloads_by_status (tenant_id, status, id) until `limit` have been found. Params: tenant_id, limit.
+ */
+export const TENANT_STARTABLE = `SELECT q.id FROM reloads q
+  WHERE q.tenant_id = @tenant_id AND q.status = 'QUEUED' AND q.weight = 1 AND ${MAY_START}
+  ORDER BY q.id LIMIT @limit`;
 
 /**
  * Start a queued reload under a lease. No RETURNING: SQLite builds RETURNING rows in a temporary

@@ -74,12 +74,8 @@ export function nextDueTime(ctx: SqliteContext): number | null {
 
 export function claimQueued(ctx: SqliteContext, now: number, owner: string, leaseUntil: number, executor: string, limits: ClaimLimits): Reload[] {
   return ctx.db.transaction(() => {
-    const running = (ctx.stmt(sql.RUNNING_COUNT).get() as { n: number }).n;
-    const room = Math.min(limits.batch, limits.global - running);
-    if (room <= 0) return [];
-    const ids = ctx.stmt(sql.STARTABLE).all({ per_tenant: limits.perTenant, limit: room }) as Array<{ id: string }>;
     const started: Reload[] = [];
-    for (const { id } of ids) {
+    for (const id of startable(ctx, limits)) {
       // Read, then update: this transaction holds the write lock, so the row read is the row updated.
       const row = ctx.stmt(GET_RELOAD_BY_ID).get({ id }) as ReloadRow | undefined;
       if (row?.status !== 'QUEUED') continue;
@@ -88,6 +84,43 @@ export function claimQueued(ctx: SqliteContext, now: number, owner: string, leas
     }
     return started;
   }).immediate();
+}
+
+/**
+ * The queued reloads to start now. Of the room the global limit and the batch leave, each tenant
+ * with queued reloads and free slots (its limit minus its running reloads) gets an equal share, at
+ * most its free slots; its share goes to its queued reloads that may start, heaviest first, then the
+ * oldest; of all the tenants' picks, the oldest fill the room. A tenant's queue is read only as far
+ * as its share needs, so a claim reads about as many reloads as it may start, and one tenant's
+ * backlog, however long, hides nothing of another's. (Before, the oldest 10,000 queued reloads of
+ * all tenants were ranked, and a herd of one tenant kept the others' reloads, and its own heavier
+ * ones, waiting until it had drained.) A share left unused by a tenant with fewer queued reloads
+ * is taken by the dispatcher's next claim, which it makes while claims start something.
+ */
+function startable(ctx: SqliteContext, limits: ClaimLimits): string[] {
+  const running = new Map<string, number>();
+  let total = 0;
+  for (const [tenant, n] of ctx.rawStmt(sql.RUNNING_BY_TENANT).all() as Array<[string, number]>) {
+    running.set(tenant, n);
+    total += n;
+  }
+  const room = Math.min(limits.batch, limits.global - total);
+  if (room <= 0) return [];
+  const tenants: Array<{ tenant: string; free: number }> = [];
+  for (const [tenant] of ctx.rawStmt(sql.QUEUED_TENANTS).all() as Array<[string]>) {
+    const free = limits.perTenant - (running.get(tenant) ?? 0);
+    if (free > 0) tenants.push({ tenant, free });
+  }
+  const share = Math.ceil(room / tenants.length);
+  const picks: string[] = [];
+  for (const { tenant, free } of tenants) {
+    const n = Math.min(free, share);
+    const ids = (text: string, limit: number): string[] => (ctx.rawStmt(text).all({ tenant_id: tenant, limit }) as Array<[string]>).map((r) => r[0]);
+    const heavy = ids(sql.TENANT_STARTABLE_WEIGHTED, n);
+    picks.push(...heavy);
+    if (heavy.length < n) picks.push(...ids(sql.TENANT_STARTABLE, n - heavy.length));
+  }
+  return picks.sort().slice(0, room);
 }
 
 export function renewLeases(ctx: SqliteContext, owner: string, ids: readonly string[], leaseUntil: number): string[] {
