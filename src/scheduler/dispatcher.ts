@@ -33,6 +33,15 @@ interface Run {
 }
 
 /** Lets timers, I/O and signals in between long runs of promise work. */
+/**
+ * A claim starts at most this many reloads; the scheduler claims again while claims start
+ * something, yielding to the event loop in between. It bounds each claim's transaction (on SQLite
+ * the process does nothing else meanwhile) when the limits allow a whole herd at once. 1,000 made
+ * the scheduler bench's pipeline ~4 % slower (twice as many, smaller, claim and finish
+ * transactions); 10,000 measured as before.
+ */
+export const CLAIM_BATCH = 10_000;
+
 export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class Dispatcher {
@@ -64,7 +73,7 @@ export class Dispatcher {
     const started = await this.store.claimQueued(now, this.options.owner, now + this.options.leaseMs, this.executor.name, {
       global: this.options.maxConcurrent,
       perTenant: this.options.maxConcurrentPerTenant,
-      batch: room,
+      batch: Math.min(room, CLAIM_BATCH),
     });
     for (const reload of started) this.start(reload, 'run');
     return started.length;
