@@ -54,6 +54,21 @@ describe('concurrency', () => {
     }
     assert.equal(s.done, 7);
   });
+
+  it("a herd of one tenant does not hold back another's reloads: free slots are shared between the tenants", async () => {
+    rig = await createRig({ MAX_CONCURRENT_RELOADS: '4', MAX_CONCURRENT_RELOADS_PER_TENANT: '10', SIMULATED_DURATION_MS: '60000' });
+    // acme's tasks are created first, so its reloads are the older ones at 09:00.
+    for (let i = 0; i < 20; i++) await rig.task({ ...hourly, appId: `a${i}` });
+    for (let i = 0; i < 2; i++) await rig.task({ ...hourly, appId: `g${i}` }, { tenantId: 'globex', userId: 'bob' });
+    await rig.at('2027-01-04T09:00:00Z');
+    const running = async (tenantId: string) => (await rig.store.listReloads({ tenantId, status: 'RELOADING', limit: 100 })).length;
+    assert.deepEqual([await running('acme'), await running('globex')], [2, 2]);
+    // globex has nothing left queued: the next free slots all go to acme.
+    rig.clock.advance(60_000);
+    await rig.scheduler.dispatcher.idle();
+    await rig.scheduler.tick();
+    assert.deepEqual([await running('acme'), await running('globex')], [4, 0]);
+  });
 });
 
 describe('time limits', () => {
