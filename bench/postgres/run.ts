@@ -421,7 +421,9 @@ async function main(): Promise<void> {
       evidence,
       errors,
     };
-    const saved = join(tmpdir(), 'rt-bench-postgres.results.json');
+    // Each run keeps its own file: a quick partial run after a full one used to overwrite the full
+    // run's results before they were rendered again.
+    const saved = join(tmpdir(), `rt-bench-postgres.${new Date().toISOString().replace(/[:.]/g, '-')}.results.json`);
     writeFileSync(saved, JSON.stringify(results));
     log(`total ${totalSeconds.toFixed(0)} s; results saved in ${saved} (re-render with --render-only=${saved})`);
     output(results, o);
