@@ -87,7 +87,8 @@ describe('migration 000007: a fired occurrence is recorded by its reload alone',
       // Back to schema 6, with the rows a build of that schema wrote for a task: one occurrence
       // fired (an occurrences row and its reload) and one missed.
       await c.query('DROP INDEX reloads_occurrence');
-      await c.query('DELETE FROM schema_migrations WHERE version = 7');
+      await c.query('DROP INDEX reloads_weighted_queue');
+      await c.query('DELETE FROM schema_migrations WHERE version >= 7');
       await c.query(`INSERT INTO occurrences (task_id, nominal_time, tenant_id, outcome, reload_id, recorded_at) VALUES
         ('task1', 1000, 'acme', 'missed', NULL, 1500), ('task1', 2000, 'acme', 'fired', '01a200000000000000000002', 2001)`);
       await c.query(`INSERT INTO reloads (id, tenant_id, user_id, app_id, partial, type, resource_type, resource_id, scheduled_time, status, creation_time, attempts)
