@@ -32,7 +32,6 @@ interface Run {
   readonly done: Promise<void>;
 }
 
-/** Lets timers, I/O and signals in between long runs of promise work. */
 /**
  * A claim starts at most this many reloads; the scheduler claims again while claims start
  * something, yielding to the event loop in between. It bounds each claim's transaction (on SQLite
@@ -42,6 +41,7 @@ interface Run {
  */
 export const CLAIM_BATCH = 10_000;
 
+/** Lets timers, I/O and signals in between long runs of promise work. */
 export const yieldToEventLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 export class Dispatcher {
