@@ -111,14 +111,14 @@ function startable(ctx: SqliteContext, limits: ClaimLimits): string[] {
     const free = limits.perTenant - (running.get(tenant) ?? 0);
     if (free > 0) tenants.push({ tenant, free });
   }
+  const ids = (text: string, tenant: string, limit: number): string[] => (ctx.rawStmt(text).all({ tenant_id: tenant, limit }) as Array<[string]>).map((r) => r[0]);
   const share = Math.ceil(room / tenants.length);
   const picks: string[] = [];
   for (const { tenant, free } of tenants) {
     const n = Math.min(free, share);
-    const ids = (text: string, limit: number): string[] => (ctx.rawStmt(text).all({ tenant_id: tenant, limit }) as Array<[string]>).map((r) => r[0]);
-    const heavy = ids(sql.TENANT_STARTABLE_WEIGHTED, n);
+    const heavy = ids(sql.TENANT_STARTABLE_WEIGHTED, tenant, n);
     picks.push(...heavy);
-    if (heavy.length < n) picks.push(...ids(sql.TENANT_STARTABLE, n - heavy.length));
+    if (heavy.length < n) picks.push(...ids(sql.TENANT_STARTABLE, tenant, n - heavy.length));
   }
   return picks.sort().slice(0, room);
 }
