@@ -192,9 +192,10 @@ export interface SchedulerStore {
    */
   fireDue(now: number, limit: number, planner: Planner, options?: FireOptions): Promise<FiredOccurrence[]>;
   /**
-   * How many fireDue batches the scheduler may run at once. PostgreSQL: 2, each on its own
-   * connection, so that one batch's writes overlap the next one's claim and planning (the instance
-   * and the database take turns otherwise); SQLite: 1 (one writer, in process).
+   * How many fireDue batches the scheduler may run at once. PostgreSQL: DATABASE_FIRE_CONCURRENCY
+   * (default 2, at most the pool's size), each on its own connection, so that one batch's writes
+   * overlap the next one's claim and planning (the instance and the database take turns
+   * otherwise); SQLite: 1 (one writer, in process).
    */
   readonly fireConcurrency: number;
   /** The earliest next execution of an enabled task, or null. */
