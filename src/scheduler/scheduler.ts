@@ -39,6 +39,16 @@ export function nextFireBatch(batch: number, elapsedMs: number): number {
   return batch;
 }
 
+/**
+ * When a pass claims nothing while tasks are due, every due task is held by another writer (another
+ * instance's firing batch, or an API change of the task, on PostgreSQL: claims skip locked rows).
+ * The holder's commit advances those tasks, and its rollback (it crashed) hands them back, so the
+ * pass looks again after a short wait, doubling while they stay held, instead of asking the
+ * database in a loop until the holder ends (another instance's NOTIFY still wakes it at once).
+ */
+export const HELD_RETRY_FIRST_MS = 25;
+export const HELD_RETRY_MAX_MS = 1000;
+
 /** Occurrences handled per task per pass (a long outage's backlog is worked off over passes). */
 const MAX_PER_PASS = 1000;
 /** The longest sleep: a safety net against a missed wake-up (another instance's change, clock jumps). */
@@ -67,6 +77,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   private lastRecover = -Infinity;
   private lastRenew = -Infinity;
   private lastPrune = -Infinity;
+  /** Due tasks were all held by another writer: not looked at again before this time (see HELD_RETRY_FIRST_MS). */
+  private heldUntil = -Infinity;
+  private heldRetryMs = HELD_RETRY_FIRST_MS;
 
   constructor(
     private readonly store: Store,
@@ -152,19 +165,31 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     let now = this.clock.now();
     // Fire everything due, a batch at a time (or, where the store can, a round of batches side by side).
     const lanes = this.store.fireConcurrency;
-    for (let batch = FIRE_BATCH_FIRST; ; ) {
-      if (lanes > 1) {
-        batch = await this.fireRound(now, batch, lanes);
-      } else {
-        const started = performance.now(); // the transaction's cost, not schedule time: not the injected clock
-        const recorded = await this.store.fireDue(now, batch, this.planner(now));
-        if (recorded.length > 0) this.emit('recorded', recorded, this.clock.now()); // committed just now
-        batch = nextFireBatch(batch, performance.now() - started);
+    if (now >= this.heldUntil) {
+      for (let batch = FIRE_BATCH_FIRST; ; ) {
+        let claimed: number;
+        if (lanes > 1) {
+          ({ batch, claimed } = await this.fireRound(now, batch, lanes));
+        } else {
+          const started = performance.now(); // the transaction's cost, not schedule time: not the injected clock
+          let reported: number | undefined;
+          const recorded = await this.store.fireDue(now, batch, this.planner(now), { onClaimed: (n) => (reported = n) });
+          if (recorded.length > 0) this.emit('recorded', recorded, this.clock.now()); // committed just now
+          batch = nextFireBatch(batch, performance.now() - started);
+          claimed = reported ?? 0;
+        }
+        if (claimed > 0) this.heldRetryMs = HELD_RETRY_FIRST_MS;
+        const due = await this.store.nextDueTime();
+        if (due === null || due > now) break;
+        if (claimed === 0) {
+          this.heldUntil = now + this.heldRetryMs;
+          this.log.debug({ due, retryInMs: this.heldRetryMs }, 'due tasks are held by another writer; looking again shortly');
+          this.heldRetryMs = Math.min(HELD_RETRY_MAX_MS, this.heldRetryMs * 2);
+          break;
+        }
+        await yieldToEventLoop(); // a herd takes many batches: let requests and signals in between
+        now = this.clock.now();
       }
-      const due = await this.store.nextDueTime();
-      if (due === null || due > now) break;
-      await yieldToEventLoop(); // a herd takes many batches: let requests and signals in between
-      now = this.clock.now();
     }
     const expired = await this.store.expireQueued(now - this.config.queueLimitMs, now, { maxConsecutiveFailures: this.config.maxConsecutiveFailures }, 1000);
     for (const reload of expired) this.emit('finished', { reload, disabledTaskId: undefined });
@@ -193,10 +218,11 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
    * round ends when a claim comes back short (nothing more due past it) or a batch fails; it waits
    * for every batch it started, then rethrows the first failure. Tasks behind the cursor (locked by
    * another instance, or made due earlier meanwhile) are the next round's: the caller asks
-   * `nextDueTime`. Returns the batch size for the next round.
+   * `nextDueTime`. Returns the batch size for the next round, and how many tasks the round claimed.
    */
-  private async fireRound(now: number, first: number, lanes: number): Promise<number> {
+  private async fireRound(now: number, first: number, lanes: number): Promise<{ batch: number; claimed: number }> {
     let batch = first;
+    let claimedInRound = 0;
     let after: DueCursor | undefined;
     let more = true;
     let failure: { error: unknown } | undefined;
@@ -210,6 +236,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         .fireDue(now, limit, this.planner(now), {
           after,
           onClaimed: (n, last) => {
+            claimedInRound += n;
             if (n < limit) more = false;
             if (last) after = last;
             claimed();
@@ -235,7 +262,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     }
     await Promise.all(inFlight);
     if (failure) throw failure.error;
-    return batch;
+    return { batch, claimed: claimedInRound };
   }
 
   /** When the loop must look again: the next due task, queue expiry, lease work, or the safety net. */
@@ -243,7 +270,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     const now = this.clock.now();
     let at = now + MAX_SLEEP_MS;
     const due = await this.store.nextDueTime();
-    if (due !== null) at = Math.min(at, due);
+    if (due !== null) at = Math.min(at, Math.max(due, this.heldUntil));
     const queued = await this.store.oldestQueuedTime();
     if (queued !== null) at = Math.min(at, queued + this.config.queueLimitMs);
     if (this.dispatcher.running > 0) at = Math.min(at, this.lastRenew + this.config.leaseMs / 3);

@@ -174,7 +174,9 @@ export interface FireOptions {
   readonly after?: DueCursor;
   /**
    * Called once the batch's tasks are claimed, before they are planned and written: how many were
-   * claimed and the last one's position (null when none). Not called when the claim fails.
+   * claimed and the last one's position (null when none, or where the store runs one batch at a
+   * time). Not called when the claim fails. The scheduler tells from a claim of none while tasks
+   * are due that they are all held by another writer.
    */
   readonly onClaimed?: (claimed: number, last: DueCursor | null) => void;
 }

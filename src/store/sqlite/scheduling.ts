@@ -7,7 +7,7 @@ import type Database from 'better-sqlite3';
 import { ACTIVE_STATUSES, reloadIdBound, scheduledReload, type Reload, type ReloadStatus } from '../../reloads/reload.js';
 import { fromRow, fromValues, TASK_FIELDS, type TaskRow } from '../row.js';
 import { reloadFromRow, type ReloadRow } from '../reload-row.js';
-import type { ClaimLimits, FailurePolicy, FinishResult, FiredOccurrence, Planner } from '../store.js';
+import type { ClaimLimits, FailurePolicy, FinishResult, FiredOccurrence, FireOptions, Planner } from '../store.js';
 import { failureLog, type Task } from '../../tasks/task.js';
 import { GET_RELOAD_BY_ID } from './reload-sql.js';
 import * as sql from './scheduler-sql.js';
@@ -19,10 +19,11 @@ export interface SqliteContext {
   rawStmt(text: string): Database.Statement;
 }
 
-export function fireDue(ctx: SqliteContext, now: number, limit: number, planner: Planner): FiredOccurrence[] {
+export function fireDue(ctx: SqliteContext, now: number, limit: number, planner: Planner, onClaimed?: FireOptions['onClaimed']): FiredOccurrence[] {
   return ctx.db.transaction(() => {
     // Raw rows: TASK_FIELDS, then `active` and the rowid.
     const rows = ctx.rawStmt(sql.DUE_TASKS).all({ now, limit }) as unknown[][];
+    onClaimed?.(rows.length, null); // one batch at a time: no position to hand on
     const recorded: FiredOccurrence[] = [];
     for (const row of rows) {
       const task = fromValues(row);

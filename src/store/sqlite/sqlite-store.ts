@@ -17,6 +17,7 @@ import {
   type FailurePolicy,
   type FinishResult,
   type FiredOccurrence,
+  type FireOptions,
   type OccurrenceRecord,
   type Planner,
   type ReloadListQuery,
@@ -213,9 +214,9 @@ export class SqliteStore implements Store {
 
   // The scheduler's operations (scheduling.ts).
 
-  async fireDue(now: number, limit: number, planner: Planner): Promise<FiredOccurrence[]> {
+  async fireDue(now: number, limit: number, planner: Planner, options?: FireOptions): Promise<FiredOccurrence[]> {
     if (this.logRestartFrames > 0) await this.checkpointer.catchUp(this.logRestartFrames);
-    const recorded = guard(() => scheduling.fireDue(this.ctx, now, limit, planner));
+    const recorded = guard(() => scheduling.fireDue(this.ctx, now, limit, planner, options?.onClaimed));
     if (recorded.length > 0) this.checkpointer.kick();
     return recorded;
   }

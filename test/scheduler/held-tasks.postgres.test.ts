@@ -1,0 +1,95 @@
+/**
+ * Due tasks held by another writer (PostgreSQL: claims skip locked rows). Before, a pass whose claim
+ * came back empty asked again at once while `nextDueTime` still said due, in a loop of queries for as
+ * long as the holder's transaction lasted: another instance's batch, an API change of the task, or a
+ * stalled instance until its connection dropped.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import pg from 'pg';
+import { HELD_RETRY_FIRST_MS, HELD_RETRY_MAX_MS } from '../../src/scheduler/scheduler.js';
+import { createRig } from '../helpers/scheduler.js';
+
+const NINE = Date.parse('2027-01-04T09:00:00Z');
+
+const holders = [
+  { what: "another instance's firing batch (the task's due row)", lock: 'SELECT 1 FROM task_due WHERE task_id = $1 FOR UPDATE' },
+  { what: 'an API change of the task (its row)', lock: 'SELECT 1 FROM reload_tasks WHERE id = $1 FOR UPDATE' },
+];
+
+for (const { what, lock } of holders) {
+  test(`a due task held by ${what}: the scheduler looks again after a wait that doubles, then fires it once when it is let go`, async (t) => {
+    const rig = await createRig();
+    const holder = new pg.Client({ connectionString: rig.location });
+    await holder.connect();
+    t.after(async () => {
+      await holder.end().catch(() => {});
+      await rig.close();
+    });
+    const task = await rig.task({ recurrence: ['RRULE:FREQ=DAILY;BYHOUR=9;BYMINUTE=0;BYSECOND=0'], startDateTime: '2027-01-04T08:30:00' });
+    await holder.query('BEGIN');
+    await holder.query(lock, [task.id]);
+
+    let claims = 0;
+    const fireDue = rig.store.fireDue.bind(rig.store);
+    rig.store.fireDue = (...args) => {
+      claims += 1;
+      if (claims > 100) throw new Error('the scheduler keeps claiming a held task');
+      return fireDue(...args);
+    };
+
+    await rig.at(NINE);
+    assert.equal(claims, 1, 'one claim, then the pass ends');
+    assert.equal(await rig.scheduler.nextWakeAt(), NINE + HELD_RETRY_FIRST_MS);
+    await rig.at(NINE + HELD_RETRY_FIRST_MS - 1);
+    assert.equal(claims, 1, 'no claim before the wait is over');
+
+    // Still held: each look doubles the wait, up to its cap.
+    const waits: number[] = [];
+    for (let i = 0; i < 8; i++) {
+      const at = await rig.scheduler.nextWakeAt();
+      await rig.at(at);
+      waits.push((await rig.scheduler.nextWakeAt()) - at);
+    }
+    assert.deepEqual(waits, [50, 100, 200, 400, 800, 1000, 1000, 1000].map((w) => Math.min(w, HELD_RETRY_MAX_MS)));
+    assert.equal(claims, 9);
+    assert.equal((await rig.reloads(task.id)).length, 0);
+
+    // Let go (the holder rolled back, as a crashed instance's transaction does): fired once, at its time.
+    await holder.query('ROLLBACK');
+    await rig.at(await rig.scheduler.nextWakeAt());
+    const reloads = await rig.reloads(task.id);
+    assert.equal(reloads.length, 1);
+    assert.equal(reloads[0]!.scheduledTime, NINE);
+    assert.equal((await rig.get(task.id)).lastExecutionTime, NINE);
+    assert.equal(await rig.store.nextDueTime(), NINE + 86_400_000, 'next due tomorrow');
+  });
+}
+
+test('a claim that finds tasks again resets the wait for the next time they are held', async (t) => {
+  const rig = await createRig();
+  const holder = new pg.Client({ connectionString: rig.location });
+  await holder.connect();
+  t.after(async () => {
+    await holder.end().catch(() => {});
+    await rig.close();
+  });
+  const a = await rig.task({ recurrence: ['RRULE:FREQ=MINUTELY'], startDateTime: '2027-01-04T08:30:00' });
+  const lockDue = async (): Promise<void> => {
+    await holder.query('BEGIN');
+    await holder.query('SELECT 1 FROM task_due WHERE task_id = $1 FOR UPDATE', [a.id]);
+  };
+  await lockDue();
+  await rig.at(NINE);
+  await rig.at(NINE + HELD_RETRY_FIRST_MS);
+  await rig.at(NINE + 3 * HELD_RETRY_FIRST_MS);
+  assert.equal(await rig.scheduler.nextWakeAt(), NINE + 7 * HELD_RETRY_FIRST_MS, 'the wait has doubled twice');
+  await holder.query('ROLLBACK');
+  await rig.at(NINE + 7 * HELD_RETRY_FIRST_MS);
+  assert.equal((await rig.reloads(a.id)).length, 1);
+
+  await lockDue();
+  await rig.at(NINE + 60_000);
+  assert.equal(await rig.scheduler.nextWakeAt(), NINE + 60_000 + HELD_RETRY_FIRST_MS, 'back to the first wait');
+  await holder.query('ROLLBACK');
+});
