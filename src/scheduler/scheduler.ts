@@ -12,7 +12,7 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { SchedulerConfig } from '../config.js';
-import { RecurrenceError, type Schedule } from '../recurrence/index.js';
+import { RecurrenceError, formatLocalSeconds, sharedStart, startDependence, type Schedule, type StartDependence } from '../recurrence/index.js';
 import type { Executor } from '../reloads/executor.js';
 import type { DueCursor, FiredOccurrence, Planner, Store } from '../store/store.js';
 import { scheduleOf, type Task } from '../tasks/task.js';
@@ -67,6 +67,8 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
   readonly dispatcher: Dispatcher;
   private readonly policy: PlanPolicy;
   private readonly schedules = new Map<string, Schedule>();
+  /** startDependence per distinct set of recurrence lines (keyed as in scheduleKey). */
+  private readonly dependences = new Map<string, StartDependence | null>();
   private running = false;
   private loop: Promise<void> | undefined;
   private wake: (() => void) | undefined;
@@ -357,10 +359,11 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
    * before that, order does not matter and a hit costs only the look-up.
    */
   private scheduleOf(task: Task): Schedule {
-    const key = scheduleKey(task);
+    const shared = this.sharedStartOf(task);
+    const key = shared === undefined ? scheduleKey(task) : `s${shared.local}|${keyField(task.timeZone)}${keyField(task.endDateTime)}${shared.linesKey}`;
     let s = this.schedules.get(key);
     if (s === undefined) {
-      s = scheduleOf(task);
+      s = scheduleOf(shared === undefined ? task : { ...task, startDateTime: formatLocalSeconds(shared.local) });
       if (this.schedules.size >= SCHEDULE_CACHE) this.schedules.delete(this.schedules.keys().next().value!);
       this.schedules.set(key, s);
     } else if (this.schedules.size >= SCHEDULE_CACHE) {
@@ -368,6 +371,29 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       this.schedules.set(key, s);
     }
     return s;
+  }
+
+  /**
+   * The start the task's schedule shares with every task whose schedule differs only in parts of
+   * the start its rules do not depend on, such as the date of `FREQ=DAILY;BYHOUR=9;BYMINUTE=0;
+   * BYSECOND=0` (recurrence/shared-start.ts), when the planner asks only about times where the two
+   * schedules agree: every question is about times after the task's next execution. Tasks created
+   * on different days then share one compiled schedule, and the cache holds them all (100,000 tasks
+   * with as many starts, one schedule each, kept it missing on every firing).
+   */
+  private sharedStartOf(task: Task): { local: number; linesKey: string } | undefined {
+    const { startDateTime, recurrence, nextExecutionTime } = task;
+    if (startDateTime === null || recurrence === null || nextExecutionTime === null) return undefined;
+    const linesKey = recurrence.length === 1 ? keyField(recurrence[0]!) : recurrence.map(keyField).join('');
+    let dependence = this.dependences.get(linesKey);
+    if (dependence === undefined) {
+      if (this.dependences.size >= SCHEDULE_CACHE) this.dependences.clear();
+      this.dependences.set(linesKey, (dependence = startDependence(recurrence)));
+    }
+    if (dependence === null) return undefined;
+    const shared = sharedStart(startDateTime, dependence);
+    if (shared === null || nextExecutionTime < shared.agreesAfter) return undefined;
+    return { local: shared.local, linesKey };
   }
 }
 

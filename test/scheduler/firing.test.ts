@@ -84,6 +84,30 @@ describe('firing', () => {
   });
 });
 
+describe('schedules shared by tasks started on different days', () => {
+  it('each task fires on the days its own start gives it (weekday, day of the month), and never before its start', async () => {
+    rig = await createRig();
+    const weekly = (start: string) => rig.task({ startDateTime: start, recurrence: ['RRULE:FREQ=WEEKLY'] });
+    const monday = await weekly('2026-03-02T09:00:00'); // a Monday, long before
+    const wednesday = await weekly('2026-03-04T09:00:00');
+    const monthly = await rig.task({ startDateTime: '2026-01-31T09:00:00', recurrence: ['RRULE:FREQ=MONTHLY'] });
+    const daily = (start: string) => rig.task({ startDateTime: start, recurrence: ['RRULE:FREQ=DAILY;BYHOUR=9;BYMINUTE=0;BYSECOND=0'] });
+    const old = await daily('2025-05-05T00:00:00');
+    const fresh = await daily('2027-01-06T00:00:00'); // starts in two days: nothing before it
+    for (let day = 4; day <= 31; day++) await rig.at(`2027-01-${String(day).padStart(2, '0')}T09:00:00Z`);
+    await rig.at('2027-02-28T09:00:00Z'); // no 31 February: nothing
+    await rig.at('2027-03-31T09:00:00Z');
+    const fired = async (t: { id: string }, month = '2027-01') =>
+      (await rig.reloads(t.id)).map((r) => new Date(r.scheduledTime!).toISOString().slice(0, 10)).filter((d) => month === '' || d.startsWith(month));
+    assert.deepEqual(await fired(monday), ['2027-01-04', '2027-01-11', '2027-01-18', '2027-01-25']);
+    assert.deepEqual(await fired(wednesday), ['2027-01-06', '2027-01-13', '2027-01-20', '2027-01-27']);
+    assert.deepEqual(await fired(monthly, ''), ['2027-01-31', '2027-03-31']);
+    assert.equal((await fired(old)).length, 28);
+    assert.deepEqual((await fired(fresh))[0], '2027-01-06');
+    assert.equal((await fired(fresh)).length, 26);
+  });
+});
+
 describe('herds', () => {
   it('fires a herd larger than a batch in one pass, each task once, the first batch small', async () => {
     rig = await createRig({ MAX_CONCURRENT_RELOADS: '1' });
