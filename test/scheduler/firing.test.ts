@@ -94,9 +94,13 @@ describe('schedules shared by tasks started on different days', () => {
     const daily = (start: string) => rig.task({ startDateTime: start, recurrence: ['RRULE:FREQ=DAILY;BYHOUR=9;BYMINUTE=0;BYSECOND=0'] });
     const old = await daily('2025-05-05T00:00:00');
     const fresh = await daily('2027-01-06T00:00:00'); // starts in two days: nothing before it
-    for (let day = 4; day <= 31; day++) await rig.at(`2027-01-${String(day).padStart(2, '0')}T09:00:00Z`);
-    await rig.at('2027-02-28T09:00:00Z'); // no 31 February: nothing
-    await rig.at('2027-03-31T09:00:00Z');
+    const at = async (iso: string): Promise<void> => {
+      await rig.at(iso);
+      await rig.scheduler.dispatcher.idle(); // each reload ends before the next occurrence (no overlap)
+    };
+    for (let day = 4; day <= 31; day++) await at(`2027-01-${String(day).padStart(2, '0')}T09:00:00Z`);
+    await at('2027-02-28T09:00:00Z'); // no 31 February: nothing
+    await at('2027-03-31T09:00:00Z');
     const fired = async (t: { id: string }, month = '2027-01') =>
       (await rig.reloads(t.id)).map((r) => new Date(r.scheduledTime!).toISOString().slice(0, 10)).filter((d) => month === '' || d.startsWith(month));
     assert.deepEqual(await fired(monday), ['2027-01-04', '2027-01-11', '2027-01-18', '2027-01-25']);
