@@ -180,8 +180,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
           batch = nextFireBatch(batch, performance.now() - started);
           claimed = reported ?? 0;
         }
-        if (claimed > 0) this.heldRetryMs = HELD_RETRY_FIRST_MS;
         const due = await this.store.nextDueTime();
+        // Nothing held (any more): the next hold starts with the shortest wait again.
+        if (claimed > 0 || due === null || due > now) this.heldRetryMs = HELD_RETRY_FIRST_MS;
         if (due === null || due > now) break;
         if (claimed === 0) {
           this.heldUntil = now + this.heldRetryMs;

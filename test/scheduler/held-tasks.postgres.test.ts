@@ -93,3 +93,32 @@ test('a claim that finds tasks again resets the wait for the next time they are 
   assert.equal(await rig.scheduler.nextWakeAt(), NINE + 60_000 + HELD_RETRY_FIRST_MS, 'back to the first wait');
   await holder.query('ROLLBACK');
 });
+
+test('once another writer has fired what it held, the next hold starts again with the shortest wait', async (t) => {
+  const rig = await createRig();
+  const other = await createRig({}, undefined, { location: rig.location, clock: rig.clock, owner: 'other-instance' });
+  const holder = new pg.Client({ connectionString: rig.location });
+  await holder.connect();
+  t.after(async () => {
+    await holder.end().catch(() => {});
+    await other.close();
+    await rig.close();
+  });
+  const task = await rig.task({ recurrence: ['RRULE:FREQ=MINUTELY'], startDateTime: '2027-01-04T08:30:00' });
+  const hold = async (): Promise<void> => {
+    await holder.query('BEGIN');
+    await holder.query('SELECT 1 FROM task_due WHERE task_id = $1 FOR UPDATE', [task.id]);
+  };
+  await hold();
+  for (const at of [NINE, NINE + 25, NINE + 75, NINE + 175]) await rig.at(at);
+  assert.equal(await rig.scheduler.nextWakeAt(), NINE + 375, 'the wait has grown to 200 ms');
+  await holder.query('ROLLBACK');
+  await other.at(NINE + 200); // the other instance fires it first
+  await rig.at(NINE + 375); // nothing due any more
+  assert.equal((await rig.reloads(task.id)).length, 1);
+
+  await hold();
+  await rig.at(NINE + 60_000);
+  assert.equal(await rig.scheduler.nextWakeAt(), NINE + 60_000 + HELD_RETRY_FIRST_MS, 'back to the first wait');
+  await holder.query('ROLLBACK');
+});
