@@ -71,6 +71,7 @@ function conditionsText(c: RunConditions): string {
     parts.push(`main thread: on a CPU ${pct(c.mainOnCpuMs / c.wallMs)}, runnable but waiting for a CPU ${pct(c.mainRunnableWaitMs / c.wallMs)}, blocked (I/O, fsync, sleeping) ${pct(Math.max(0, c.mainBlockedMs) / c.wallMs)}`);
   }
   if (c.writeBytes !== null) parts.push(`written to disk ${fmt(c.writeBytes / 1e6)} MB`);
+  if (c.cpuProbeMs != null) parts.push(`CPU probe just before (a fixed loop; 388–522 ms on this machine on 2026-12-07) ${ms(c.cpuProbeMs)}`);
   return parts.join('; ');
 }
 

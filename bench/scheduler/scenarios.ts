@@ -112,6 +112,21 @@ export interface RunConditions {
   /** /proc/self/io: bytes this process caused to be read from / written to the storage device. */
   readonly readBytes: number | null;
   readonly writeBytes: number | null;
+  /**
+   * cpuProbeMs() just before the timed part: the machine's CPU speed of the moment. On the 2-core VM
+   * of these runs it read 388–522 ms within minutes (2026-12-07), and herds took up to 1.8× longer
+   * in the slow spells, with the same code.
+   */
+  readonly cpuProbeMs: number | null;
+}
+
+/** A fixed loop of 3·10^8 integer steps, timed (ms): what the same CPU work takes right now. */
+export function cpuProbeMs(): number {
+  const t = performance.now();
+  let x = 0;
+  for (let i = 0; i < 3e8; i++) x += i % 7;
+  if (x < 0) throw new Error('unreachable');
+  return performance.now() - t;
 }
 
 /** The main thread's total runnable-but-waiting time so far (ms), or 0 where schedstat is missing. */
@@ -138,7 +153,9 @@ function io(): { read: number; write: number } | null {
   }
 }
 
-export function conditions(): () => RunConditions {
+/** @param probe run cpuProbeMs() first (true), or the reading of one taken earlier (where the probe's time would be in the way). */
+export function conditions(probe: boolean | number = true): () => RunConditions {
+  const cpuProbe = probe === true ? cpuProbeMs() : probe === false ? null : probe;
   const loadStart = loadavg()[0]!;
   const cpu0 = process.cpuUsage();
   const s0 = schedstat();
@@ -163,6 +180,7 @@ export function conditions(): () => RunConditions {
       mainBlockedMs: onCpu !== null && waiting !== null ? wallMs - onCpu - waiting : null,
       readBytes: io0 && io1 ? io1.read - io0.read : null,
       writeBytes: io0 && io1 ? io1.write - io0.write : null,
+      cpuProbeMs: cpuProbe,
     };
   };
 }
@@ -446,7 +464,7 @@ export async function herd(o: HerdOptions, log: (s: string) => void, early: Earl
       const batches: Batch[] = [];
       let t0 = 0;
       let w0 = 0;
-      let done: () => RunConditions = conditions();
+      let done: () => RunConditions = conditions(false); // taken again (with the probe) just before the tick
       let firingConditions: RunConditions | undefined;
       const result = (tickMs: number | null, cond: RunConditions): HerdResult => ({
         kind: 'herd',
@@ -528,6 +546,8 @@ export interface HerdSysResult {
   /** First batch's stamped time minus the due second: the loop's wake-up lateness. */
   readonly wakeLateMs: number;
   readonly batches: number;
+  /** Each batch: how many occurrences it recorded, and when it had committed (ms after the due second). */
+  readonly batchLog: ReadonlyArray<readonly [number, number]>;
   readonly allRecordedMs: number;
   readonly skew: SysSkew;
   readonly audit: Audit;
@@ -579,19 +599,22 @@ export async function herdSys(o: HerdSysOptions, log: (s: string) => void, early
   const counts: Counts = { fired: 0, skipped: 0, missed: 0 };
   const commits: Array<readonly [number, number, number]> = [];
   let batches = 0;
+  const batchLog: Array<readonly [number, number]> = [];
   let waitAtDue: number | undefined;
   const leadMs = dueAt - Date.now();
   if (leadMs < 500) throw new Error(`seeding ended ${-leadMs} ms before the due second: too late to start`);
   // Run conditions from just before the due second (the lead before it is spent asleep).
-  let done = conditions();
+  const probe = cpuProbeMs(); // before the scheduler starts: in the timer below it would delay the wake-up
+  let done = conditions(probe);
   let w0 = runnableWaitMs();
   setTimeout(() => {
-    done = conditions();
+    done = conditions(probe);
     w0 = runnableWaitMs();
   }, Math.max(0, leadMs - 50));
   rig.scheduler.on('recorded', (occurrences) => {
     const now = Date.now();
     batches += 1;
+    batchLog.push([occurrences.length, now - dueAt]);
     count(counts, occurrences);
     // The main thread's CPU wait from just before the due second (see the timer above).
     waitAtDue ??= w0;
@@ -609,6 +632,7 @@ export async function herdSys(o: HerdSysOptions, log: (s: string) => void, early
       counts,
       wakeLateMs: skew.recordStamp.min,
       batches,
+      batchLog,
       allRecordedMs: now - dueAt,
       skew,
       audit: audit(tmp.path, dueAt),
