@@ -1,6 +1,6 @@
 /**
- * Schedules that differ only in the date of their start, such as a thousand tasks `FREQ=DAILY` at
- * 09:00 created on a thousand different days, have the same occurrences once every one of them has
+ * Schedules that differ only in parts of their start their rules do not use, such as a thousand
+ * tasks `FREQ=DAILY;BYHOUR=9;BYMINUTE=0;BYSECOND=0` created on a thousand different days, have the same occurrences once every one of them has
  * started. The scheduler compiles one schedule for all of them (its cache holds far fewer than one
  * per task), and asks it only about times after a task's own start.
  *
@@ -14,10 +14,10 @@
  * - the grid of periods INTERVAL steps over from the start's period, COUNT's tally from the start,
  *   and BYSETPOS's choice among a period's set (which the start's period cuts short).
  * With INTERVAL 1 every period is on the grid, and without COUNT and BYSETPOS nothing is counted
- * from the start; so a start with the same time of day and the same parts of the date that the rules
- * take from it yields the same occurrences after both starts: `FREQ=DAILY;BYHOUR=9;BYMINUTE=0;BYSECOND=0`
- * tasks share one schedule per time zone and end, whenever they were started. UNTIL, EXDATE and `endDateTime` are
- * absolute. test/recurrence/shared-start.test.ts checks the claim on random schedules and zones.
+ * from the start; so a start with the same parts of the start that the rules take from it yields
+ * the same occurrences after both starts: `FREQ=DAILY;BYHOUR=9;BYMINUTE=0;BYSECOND=0` tasks share
+ * one schedule per time zone and end, whenever they were started. UNTIL, EXDATE and `endDateTime`
+ * are absolute. test/recurrence/shared-start.test.ts checks the claim on random schedules and zones.
  */
 import { SECONDS_PER_DAY, civilFromDays, daysFromCivil, daysInMonth, weekdayOfDay } from './calendar.js';
 import { parseLocalDateTime } from './local-date-time.js';
@@ -34,7 +34,7 @@ export interface StartDependence {
 }
 
 /**
- * What of its start's date a schedule with these recurrence lines depends on, or null when it
+ * What of its start a schedule with these recurrence lines depends on, or null when it
  * depends on more than that (COUNT, INTERVAL, BYSETPOS, RDATE, no RRULE) or a line does not parse.
  * Depends on the lines only, so callers can keep the answer per distinct set of lines.
  */

@@ -167,7 +167,7 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     let now = this.clock.now();
     // Fire everything due, a batch at a time (or, where the store can, a round of batches side by side).
     const lanes = this.store.fireConcurrency;
-    if (now >= this.heldUntil) {
+    if (now >= this.heldUntilFrom(now)) {
       for (let batch = FIRE_BATCH_FIRST; ; ) {
         let claimed: number;
         if (lanes > 1) {
@@ -268,12 +268,17 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
     return { batch, claimed: claimedInRound };
   }
 
+  /** heldUntil, unless the clock has gone back past it by more than a wait can be (then nothing waits for it). */
+  private heldUntilFrom(now: number): number {
+    return this.heldUntil - now > HELD_RETRY_MAX_MS ? -Infinity : this.heldUntil;
+  }
+
   /** When the loop must look again: the next due task, queue expiry, lease work, or the safety net. */
   async nextWakeAt(): Promise<number> {
     const now = this.clock.now();
     let at = now + MAX_SLEEP_MS;
     const due = await this.store.nextDueTime();
-    if (due !== null) at = Math.min(at, Math.max(due, this.heldUntil));
+    if (due !== null) at = Math.min(at, Math.max(due, this.heldUntilFrom(now)));
     const queued = await this.store.oldestQueuedTime();
     if (queued !== null) at = Math.min(at, queued + this.config.queueLimitMs);
     if (this.dispatcher.running > 0) at = Math.min(at, this.lastRenew + this.config.leaseMs / 3);

@@ -122,3 +122,21 @@ test('once another writer has fired what it held, the next hold starts again wit
   assert.equal(await rig.scheduler.nextWakeAt(), NINE + 60_000 + HELD_RETRY_FIRST_MS, 'back to the first wait');
   await holder.query('ROLLBACK');
 });
+
+test('a clock set back while tasks were held does not keep the scheduler from firing until it catches up', async (t) => {
+  const rig = await createRig();
+  const holder = new pg.Client({ connectionString: rig.location });
+  await holder.connect();
+  t.after(async () => {
+    await holder.end().catch(() => {});
+    await rig.close();
+  });
+  const late = await rig.task({ recurrence: ['RRULE:FREQ=DAILY;BYHOUR=9;BYMINUTE=0;BYSECOND=0'], startDateTime: '2027-01-04T08:30:00' });
+  await holder.query('BEGIN');
+  await holder.query('SELECT 1 FROM task_due WHERE task_id = $1 FOR UPDATE', [late.id]);
+  await rig.at(NINE + 3_600_000); // 10:00, the 09:00 occurrence held
+  assert.equal(await rig.scheduler.nextWakeAt(), NINE + 3_600_000 + HELD_RETRY_FIRST_MS);
+  await holder.query('ROLLBACK');
+  await rig.at(NINE + 10); // the clock is set back an hour: 09:00 is due, and nothing holds it now
+  assert.deepEqual((await rig.reloads(late.id)).map((r) => r.scheduledTime), [NINE]);
+});
