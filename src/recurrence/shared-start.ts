@@ -1,8 +1,9 @@
 /**
  * Schedules that differ only in parts of their start their rules do not use, such as a thousand
- * tasks `FREQ=DAILY;BYHOUR=9;BYMINUTE=0;BYSECOND=0` created on a thousand different days, have the same occurrences once every one of them has
- * started. The scheduler compiles one schedule for all of them (its cache holds far fewer than one
- * per task), and asks it only about times after a task's own start.
+ * tasks `FREQ=DAILY;BYHOUR=9;BYMINUTE=0;BYSECOND=0` created on a thousand different days, have the
+ * same occurrences once every one of them has started. The scheduler compiles one schedule for all
+ * of them (its cache holds far fewer than one per task), and asks it only about times after a
+ * task's own start.
  *
  * Why that is exact, for the rules this admits (RRULE and EXRULE lines without COUNT, INTERVAL or
  * BYSETPOS; EXDATE lines; no RDATE): a rule's expansion (rule.ts) takes from its start
