@@ -5,30 +5,47 @@
  * stalled instance until its connection dropped.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import pg from 'pg';
 import { HELD_RETRY_FIRST_MS, HELD_RETRY_MAX_MS } from '../../src/scheduler/scheduler.js';
-import { createRig } from '../helpers/scheduler.js';
+import { createRig, type SchedulerRig } from '../helpers/scheduler.js';
 
 const NINE = Date.parse('2027-01-04T09:00:00Z');
+const DAILY_9 = { recurrence: ['RRULE:FREQ=DAILY;BYHOUR=9;BYMINUTE=0;BYSECOND=0'], startDateTime: '2027-01-04T08:30:00' };
+const MINUTELY = { recurrence: ['RRULE:FREQ=MINUTELY'], startDateTime: '2027-01-04T08:30:00' };
+const HOLD_DUE_ROW = 'SELECT 1 FROM task_due WHERE task_id = $1 FOR UPDATE';
+
+/** A scheduler on a fresh database, and a connection of its own that holds a task's row (`hold`) until `release`. */
+async function heldRig(t: TestContext): Promise<{ rig: SchedulerRig; hold(taskId: string, lock?: string): Promise<void>; release(): Promise<void> }> {
+  const rig = await createRig();
+  const holder = new pg.Client({ connectionString: rig.location });
+  await holder.connect();
+  t.after(async () => {
+    await holder.end().catch(() => {});
+    await rig.close();
+  });
+  return {
+    rig,
+    async hold(taskId, lock = HOLD_DUE_ROW) {
+      await holder.query('BEGIN');
+      await holder.query(lock, [taskId]);
+    },
+    async release() {
+      await holder.query('ROLLBACK');
+    },
+  };
+}
 
 const holders = [
-  { what: "another instance's firing batch (the task's due row)", lock: 'SELECT 1 FROM task_due WHERE task_id = $1 FOR UPDATE' },
+  { what: "another instance's firing batch (the task's due row)", lock: HOLD_DUE_ROW },
   { what: 'an API change of the task (its row)', lock: 'SELECT 1 FROM reload_tasks WHERE id = $1 FOR UPDATE' },
 ];
 
 for (const { what, lock } of holders) {
   test(`a due task held by ${what}: the scheduler looks again after a wait that doubles, then fires it once when it is let go`, async (t) => {
-    const rig = await createRig();
-    const holder = new pg.Client({ connectionString: rig.location });
-    await holder.connect();
-    t.after(async () => {
-      await holder.end().catch(() => {});
-      await rig.close();
-    });
-    const task = await rig.task({ recurrence: ['RRULE:FREQ=DAILY;BYHOUR=9;BYMINUTE=0;BYSECOND=0'], startDateTime: '2027-01-04T08:30:00' });
-    await holder.query('BEGIN');
-    await holder.query(lock, [task.id]);
+    const { rig, hold, release } = await heldRig(t);
+    const task = await rig.task(DAILY_9);
+    await hold(task.id, lock);
 
     let claims = 0;
     const fireDue = rig.store.fireDue.bind(rig.store);
@@ -56,7 +73,7 @@ for (const { what, lock } of holders) {
     assert.equal((await rig.reloads(task.id)).length, 0);
 
     // Let go (the holder rolled back, as a crashed instance's transaction does): fired once, at its time.
-    await holder.query('ROLLBACK');
+    await release();
     await rig.at(await rig.scheduler.nextWakeAt());
     const reloads = await rig.reloads(task.id);
     assert.equal(reloads.length, 1);
@@ -67,76 +84,49 @@ for (const { what, lock } of holders) {
 }
 
 test('a claim that finds tasks again resets the wait for the next time they are held', async (t) => {
-  const rig = await createRig();
-  const holder = new pg.Client({ connectionString: rig.location });
-  await holder.connect();
-  t.after(async () => {
-    await holder.end().catch(() => {});
-    await rig.close();
-  });
-  const a = await rig.task({ recurrence: ['RRULE:FREQ=MINUTELY'], startDateTime: '2027-01-04T08:30:00' });
-  const lockDue = async (): Promise<void> => {
-    await holder.query('BEGIN');
-    await holder.query('SELECT 1 FROM task_due WHERE task_id = $1 FOR UPDATE', [a.id]);
-  };
-  await lockDue();
+  const { rig, hold, release } = await heldRig(t);
+  const a = await rig.task(MINUTELY);
+  await hold(a.id);
   await rig.at(NINE);
   await rig.at(NINE + HELD_RETRY_FIRST_MS);
   await rig.at(NINE + 3 * HELD_RETRY_FIRST_MS);
   assert.equal(await rig.scheduler.nextWakeAt(), NINE + 7 * HELD_RETRY_FIRST_MS, 'the wait has doubled twice');
-  await holder.query('ROLLBACK');
+  await release();
   await rig.at(NINE + 7 * HELD_RETRY_FIRST_MS);
   assert.equal((await rig.reloads(a.id)).length, 1);
 
-  await lockDue();
+  await hold(a.id);
   await rig.at(NINE + 60_000);
   assert.equal(await rig.scheduler.nextWakeAt(), NINE + 60_000 + HELD_RETRY_FIRST_MS, 'back to the first wait');
-  await holder.query('ROLLBACK');
+  await release();
 });
 
 test('once another writer has fired what it held, the next hold starts again with the shortest wait', async (t) => {
-  const rig = await createRig();
+  const { rig, hold, release } = await heldRig(t);
   const other = await createRig({}, undefined, { location: rig.location, clock: rig.clock, owner: 'other-instance' });
-  const holder = new pg.Client({ connectionString: rig.location });
-  await holder.connect();
-  t.after(async () => {
-    await holder.end().catch(() => {});
-    await other.close();
-    await rig.close();
-  });
-  const task = await rig.task({ recurrence: ['RRULE:FREQ=MINUTELY'], startDateTime: '2027-01-04T08:30:00' });
-  const hold = async (): Promise<void> => {
-    await holder.query('BEGIN');
-    await holder.query('SELECT 1 FROM task_due WHERE task_id = $1 FOR UPDATE', [task.id]);
-  };
-  await hold();
+  t.after(() => other.close()); // its connection only: the database goes with heldRig's rig
+  const task = await rig.task(MINUTELY);
+  await hold(task.id);
   for (const at of [NINE, NINE + 25, NINE + 75, NINE + 175]) await rig.at(at);
   assert.equal(await rig.scheduler.nextWakeAt(), NINE + 375, 'the wait has grown to 200 ms');
-  await holder.query('ROLLBACK');
+  await release();
   await other.at(NINE + 200); // the other instance fires it first
   await rig.at(NINE + 375); // nothing due any more
   assert.equal((await rig.reloads(task.id)).length, 1);
 
-  await hold();
+  await hold(task.id);
   await rig.at(NINE + 60_000);
   assert.equal(await rig.scheduler.nextWakeAt(), NINE + 60_000 + HELD_RETRY_FIRST_MS, 'back to the first wait');
-  await holder.query('ROLLBACK');
+  await release();
 });
 
 test('a clock set back while tasks were held does not keep the scheduler from firing until it catches up', async (t) => {
-  const rig = await createRig();
-  const holder = new pg.Client({ connectionString: rig.location });
-  await holder.connect();
-  t.after(async () => {
-    await holder.end().catch(() => {});
-    await rig.close();
-  });
-  const late = await rig.task({ recurrence: ['RRULE:FREQ=DAILY;BYHOUR=9;BYMINUTE=0;BYSECOND=0'], startDateTime: '2027-01-04T08:30:00' });
-  await holder.query('BEGIN');
-  await holder.query('SELECT 1 FROM task_due WHERE task_id = $1 FOR UPDATE', [late.id]);
+  const { rig, hold, release } = await heldRig(t);
+  const late = await rig.task(DAILY_9);
+  await hold(late.id);
   await rig.at(NINE + 3_600_000); // 10:00, the 09:00 occurrence held
   assert.equal(await rig.scheduler.nextWakeAt(), NINE + 3_600_000 + HELD_RETRY_FIRST_MS);
-  await holder.query('ROLLBACK');
+  await release();
   await rig.at(NINE + 10); // the clock is set back an hour: 09:00 is due, and nothing holds it now
   assert.deepEqual((await rig.reloads(late.id)).map((r) => r.scheduledTime), [NINE]);
 });
