@@ -15,7 +15,7 @@ export const INSERT_RELOAD = `INSERT INTO reloads (${RELOAD_COLUMNS}) VALUES (${
 export const GET_RELOAD = `SELECT ${RELOAD_COLUMNS} FROM reloads WHERE tenant_id = @tenant_id AND id = @id`;
 
 /**
- * The oldest QUEUED reload of an app in a tenant. Seeks reloads_by_status (tenant_id, status, id),
+ * The oldest QUEUED reload of an app in a tenant. Seeks reloads_by_status (status, tenant_id, id),
  * which holds only the queue's few entries per tenant; `+app_id` keeps SQLite from walking the app's
  * whole history in reloads_by_app instead. Params: tenant_id, app_id.
  */

@@ -57,18 +57,18 @@ export const ADVANCE_TASK = `UPDATE reload_tasks SET next_execution_time = ?,
 export const NEXT_DUE = `SELECT min(next_execution_time) AS t FROM reload_tasks WHERE state = 'Enabled' AND next_execution_time IS NOT NULL`;
 
 /**
- * The tenants that have queued reloads, one index seek per tenant on record (a skip scan of
- * reloads_by_tenant: the first tenant after the last one, then whether it has a queued reload), so
- * that each tenant's queue is looked at on its own however long another tenant's is.
+ * The tenants that have queued reloads: a skip scan of reloads_by_status (status, tenant_id, id)
+ * within status = 'QUEUED', one index seek per such tenant (the first tenant after the last one),
+ * so that each tenant's queue is looked at on its own however long another tenant's is, and
+ * tenants with only history cost nothing.
  */
 export const QUEUED_TENANTS = `WITH RECURSIVE tenants(tenant_id) AS (
-    SELECT (SELECT tenant_id FROM reloads ORDER BY tenant_id LIMIT 1)
+    SELECT (SELECT tenant_id FROM reloads WHERE status = 'QUEUED' ORDER BY status, tenant_id LIMIT 1)
     UNION ALL
-    SELECT (SELECT r.tenant_id FROM reloads r WHERE r.tenant_id > t.tenant_id ORDER BY r.tenant_id LIMIT 1)
+    SELECT (SELECT r.tenant_id FROM reloads r WHERE r.status = 'QUEUED' AND r.tenant_id > t.tenant_id ORDER BY r.status, r.tenant_id LIMIT 1)
     FROM tenants t WHERE t.tenant_id IS NOT NULL
   )
-  SELECT t.tenant_id FROM tenants t
-  WHERE t.tenant_id IS NOT NULL AND EXISTS (SELECT 1 FROM reloads q WHERE q.tenant_id = t.tenant_id AND q.status = 'QUEUED')`;
+  SELECT t.tenant_id FROM tenants t WHERE t.tenant_id IS NOT NULL`;
 
 /** Reloads running now, per tenant. */
 export const RUNNING_BY_TENANT = `SELECT tenant_id, count(*) AS n FROM reloads WHERE status IN ('RELOADING', 'CANCELING') GROUP BY tenant_id`;
@@ -93,7 +93,7 @@ export const TENANT_STARTABLE_WEIGHTED = `SELECT q.id FROM reloads q
 
 /**
  * The same for the reloads of weight 1 (every scheduled reload), oldest first, read from
- * reloads_by_status (tenant_id, status, id) until `limit` have been found. Params: tenant_id, limit.
+ * reloads_by_status (status, tenant_id, id) until `limit` have been found. Params: tenant_id, limit.
  */
 export const TENANT_STARTABLE = `SELECT q.id FROM reloads q
   WHERE q.tenant_id = @tenant_id AND q.status = 'QUEUED' AND q.weight = 1 AND ${MAY_START}
