@@ -173,7 +173,7 @@ function explain(dir: string, extra: ReadonlyArray<{ name: string; sql: string }
   void store.close();
   const db = new Database(path, { readonly: true });
   try {
-    const wanted = ['DUE_TASKS', 'NEXT_DUE', 'OLD_QUEUED', 'OLDEST_QUEUED', 'EXPIRED_LEASES', 'RUNNING_BY_TENANT', 'QUEUED_TENANTS', 'TENANT_STARTABLE_WEIGHTED', 'TENANT_STARTABLE'] as const;
+    const wanted = ['DUE_TASKS', 'NEXT_DUE', 'OLD_QUEUED', 'OLDEST_QUEUED', 'EXPIRED_LEASES', 'RUNNING_BY_TENANT', 'QUEUED_TENANTS', 'TENANT_QUEUED_WEIGHTED', 'TENANT_QUEUED', 'ACTIVE_WALK'] as const;
     const list = [...wanted.map((n) => ({ name: n, sql: (schedulerSql as Record<string, unknown>)[n] as string })), ...extra];
     const indexes = db.prepare(`SELECT tbl_name AS "table", name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY tbl_name, name`).all() as Schema['indexes'];
     const plans: Plan[] = [];

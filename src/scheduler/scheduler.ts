@@ -341,8 +341,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
    */
   private planner(now: number): Planner {
     const plans = new Map<Schedule, Map<number, FiringPlan>>();
-    return (task, active) => {
+    return (task, activeReload) => {
       try {
+        const active = this.policy.overlap === 'skip' && (typeof activeReload === 'function' ? activeReload() : activeReload);
         const schedule = this.scheduleOf(task);
         const nominal = task.nextExecutionTime!;
         let byTime = plans.get(schedule);

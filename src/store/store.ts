@@ -124,8 +124,13 @@ export interface ReloadStore {
   prune(before: number, limit: number): Promise<number>;
 }
 
-/** What the scheduler decides for one due task, given the task and whether a reload of it is active. */
-export type Planner = (task: Task, activeReload: boolean) => FiringDecision;
+/**
+ * What the scheduler decides for one due task, given the task and whether a reload of it is active.
+ * `activeReload`: whether a reload of the task is queued or running, or a function that reads it.
+ * The planner only asks under the `skip` overlap policy (under `queue` the answer changes nothing),
+ * so a store that would read it per task (SQLite) passes the function.
+ */
+export type Planner = (task: Task, activeReload: boolean | (() => boolean)) => FiringDecision;
 
 export type FiringDecision =
   | { readonly kind: 'plan'; readonly plan: FiringPlan }

@@ -121,16 +121,17 @@ describe('query plans of the scheduler', () => {
     assert.ok(all.get('OCCURRENCE_RECORDED')!.some((d) => d.includes('USING PRIMARY KEY')), all.get('OCCURRENCE_RECORDED')!.join(' | '));
   });
 
-  it('"is a reload of this task active?" seeks the partial index of active reloads', () => {
-    const all = plans();
-    for (const name of ['DUE_TASKS', 'TENANT_STARTABLE', 'TENANT_STARTABLE_WEIGHTED']) {
-      assert.ok(all.get(name)!.some((d) => d.includes('reloads_active_by_task')), `${name}: ${all.get(name)!.join(' | ')}`);
-    }
+  it('"is a reload of this task active?" reads the task\'s reloads newest first from an index, never sorting them', () => {
+    const steps = plans().get('ACTIVE_WALK')!;
+    assert.ok(steps.some((d) => d.includes('reloads_by_resource (tenant_id=? AND resource_id=? AND id<?)')), steps.join(' | '));
+    assert.ok(!steps.some((d) => d.includes('TEMP B-TREE')), steps.join(' | '));
+    // The due tasks are read alone: the check runs only when the overlap policy asks.
+    assert.ok(!/FROM reloads/.test(schedulerSql.DUE_TASKS), schedulerSql.DUE_TASKS);
   });
 
   it("a claim reads each tenant's queue in order from an index, never sorting it", () => {
     const all = plans();
-    const expect = { TENANT_STARTABLE: 'reloads_by_status (status=? AND tenant_id=?)', TENANT_STARTABLE_WEIGHTED: 'reloads_weighted_queue (tenant_id=? AND weight>?)' };
+    const expect = { TENANT_QUEUED: 'reloads_by_status (status=? AND tenant_id=?)', TENANT_QUEUED_WEIGHTED: 'reloads_weighted_queue (tenant_id=? AND weight>?)' };
     for (const [name, index] of Object.entries(expect)) {
       const steps = all.get(name)!;
       assert.ok(steps.some((d) => d.startsWith('SEARCH q USING INDEX ' + index)), `${name}: ${steps.join(' | ')}`);

@@ -354,3 +354,64 @@ describe(`the queue and weights (${TEST_STORE})`, () => {
     assert.deepEqual(await claim(), [second.id]);
   });
 });
+
+describe(`whether a reload of a task is active (${TEST_STORE})`, () => {
+  it('is so while any reload of the task is queued or running, whatever order its reloads end in', async () => {
+    const own = await createTestStore(dir);
+    try {
+      const { store } = own;
+      const due = Date.parse('2026-03-01T00:00:00Z');
+      const t = { ...task({ tenantId: 'walk' }), nextExecutionTime: due };
+      await store.insertTask(t);
+      // What the store tells the planner; the plan changes nothing, so the task stays due.
+      const active = async (): Promise<boolean> => {
+        let seen: boolean | undefined;
+        await store.fireDue(due, 10, (_task, a) => {
+          seen = typeof a === 'function' ? a() : a;
+          return { kind: 'plan', plan: { occurrences: [], next: due } };
+        });
+        assert.notEqual(seen, undefined, 'the task was not due');
+        return seen!;
+      };
+      let at = NOW + 5_000_000;
+      const add = async (type: 'chronos' | 'data-refresh'): Promise<Reload> => {
+        at += 1;
+        const r = queuedReload({ tenantId: 'walk', userId: 'alice', appId: 'app', partial: false, type, resourceType: 'reload-tasks', resourceId: t.id, scheduledTime: type === 'chronos' ? at : null }, at);
+        await store.insertReload(r);
+        return r;
+      };
+      const claim = async () => (await store.claimQueued(at, 'me', at + 60_000, 'simulated', { global: 10, perTenant: 10, batch: 10 })).map((r) => r.id);
+      const policy = { maxConsecutiveFailures: 5 };
+      assert.equal(await active(), false, 'no reload yet');
+
+      const r1 = await add('chronos');
+      assert.equal(await active(), true, 'queued');
+      const r2 = await add('data-refresh');
+      assert.deepEqual(await claim(), [r1.id], 'one reload of a task at a time, the oldest first');
+      // The newest ends first (canceled in the queue); the older one still runs.
+      assert.equal(await store.requestCancel('walk', r2.id, at), 'CANCELED');
+      assert.equal(await active(), true, 'running, behind a newer reload that ended without starting');
+      await store.finishReloads([{ id: r1.id, result: { status: 'SUCCEEDED' } }], at, policy);
+      assert.equal(await active(), false, 'every reload ended');
+
+      // One expires in the queue (it never started): nothing of the task is active.
+      const r3 = await add('chronos');
+      assert.equal(await active(), true);
+      assert.deepEqual((await store.expireQueued(at + 1, at + 1, policy, 10)).map((r) => r.id), [r3.id]);
+      assert.equal(await active(), false, 'expired without starting');
+
+      // Three queued: they start one by one in order, each once the one before has ended, and the
+      // task is active until the last has ended.
+      const rs = [await add('chronos'), await add('data-refresh'), await add('chronos')];
+      for (const r of rs) {
+        assert.deepEqual(await claim(), [r.id]);
+        assert.deepEqual(await claim(), [], 'the next waits for it');
+        assert.equal(await active(), true);
+        await store.finishReloads([{ id: r.id, result: { status: 'FAILED' } }], at, policy);
+      }
+      assert.equal(await active(), false);
+    } finally {
+      await own.drop();
+    }
+  });
+});

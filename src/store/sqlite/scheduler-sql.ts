@@ -9,15 +9,21 @@ import { TASK_FIELDS } from '../row.js';
 const TASK_COLUMNS = TASK_FIELDS.map((f) => `t.${f}`).join(', ');
 
 /**
- * Enabled tasks due at `now`, earliest first, with whether a reload of each is active (for the
- * overlap policy). Uses the partial indexes reload_tasks_due and reloads_active_by_task. Params: now, limit.
+ * Enabled tasks due at `now`, earliest first (the partial index reload_tasks_due). Whether a reload
+ * of each is active is read only when the overlap policy asks (ACTIVE_WALK). Params: now, limit.
  */
-export const DUE_TASKS = `SELECT ${TASK_COLUMNS},
-  EXISTS (SELECT 1 FROM reloads r WHERE r.resource_id = t.id AND r.status IN ('QUEUED', 'RELOADING', 'CANCELING')) AS active,
-  t.rowid
+export const DUE_TASKS = `SELECT ${TASK_COLUMNS}, t.rowid
   FROM reload_tasks t
   WHERE t.state = 'Enabled' AND t.next_execution_time IS NOT NULL AND t.next_execution_time <= @now
   ORDER BY t.next_execution_time LIMIT @limit`;
+
+/**
+ * A task's reloads older than a given id, newest first, from reloads_by_resource (tenant_id,
+ * resource_id, id), with what says whether one is active: read until the first reload that ever
+ * started (hasActiveReload in scheduling.ts). Positional params: tenant_id, resource_id, id (an id
+ * above every reload's to read them all).
+ */
+export const ACTIVE_WALK = `SELECT status, start_time FROM reloads WHERE tenant_id = ? AND resource_id = ? AND id < ? ORDER BY id DESC`;
 
 /** Whether an occurrence of a task was recorded as missed or skipped. Positional params: task_id, nominal_time. */
 export const OCCURRENCE_RECORDED = `SELECT 1 FROM occurrences WHERE task_id = ? AND nominal_time = ?`;
@@ -74,30 +80,22 @@ export const QUEUED_TENANTS = `WITH RECURSIVE tenants(tenant_id) AS (
 export const RUNNING_BY_TENANT = `SELECT tenant_id, count(*) AS n FROM reloads WHERE status IN ('RELOADING', 'CANCELING') GROUP BY tenant_id`;
 
 /**
- * A queued reload may start unless its task has one running, or an older one queued (one reload per
- * task at a time, in the order they were queued). Written with reloads_active_by_task's own
- * condition: SQLite uses a partial index only when the query repeats it.
+ * A tenant's queued reloads of a weight above 1 (POST /reloads' `weight`, 1..10, as Qlik describes
+ * it: "the sooner the reload will be scheduled relative to other reloads for the same tenant"),
+ * heaviest first, then the oldest, from reloads_weighted_queue, which holds only them; read until
+ * the dispatcher has found enough that may start (startable in scheduling.ts). Params: tenant_id.
  */
-const MAY_START = `(q.resource_id IS NULL OR NOT EXISTS (SELECT 1 FROM reloads b WHERE b.resource_id = q.resource_id
-    AND b.status IN ('QUEUED', 'RELOADING', 'CANCELING') AND (b.status <> 'QUEUED' OR b.id < q.id)))`;
+export const TENANT_QUEUED_WEIGHTED = `SELECT q.id, q.resource_id FROM reloads q
+  WHERE q.tenant_id = @tenant_id AND q.status = 'QUEUED' AND q.weight > 1
+  ORDER BY q.weight DESC, q.id`;
 
 /**
- * A tenant's queued reloads that may start, heaviest first (POST /reloads' `weight`, 1..10, as Qlik
- * describes it: "the sooner the reload will be scheduled relative to other reloads for the same
- * tenant"), then the oldest: those of a weight above 1 from reloads_weighted_queue, which holds
- * only them. Params: tenant_id, limit.
+ * The same for the reloads of weight 1 (every scheduled reload), oldest first, from
+ * reloads_by_status (status, tenant_id, id). Params: tenant_id.
  */
-export const TENANT_STARTABLE_WEIGHTED = `SELECT q.id FROM reloads q
-  WHERE q.tenant_id = @tenant_id AND q.status = 'QUEUED' AND q.weight > 1 AND ${MAY_START}
-  ORDER BY q.weight DESC, q.id LIMIT @limit`;
-
-/**
- * The same for the reloads of weight 1 (every scheduled reload), oldest first, read from
- * reloads_by_status (status, tenant_id, id) until `limit` have been found. Params: tenant_id, limit.
- */
-export const TENANT_STARTABLE = `SELECT q.id FROM reloads q
-  WHERE q.tenant_id = @tenant_id AND q.status = 'QUEUED' AND q.weight = 1 AND ${MAY_START}
-  ORDER BY q.id LIMIT @limit`;
+export const TENANT_QUEUED = `SELECT q.id, q.resource_id FROM reloads q
+  WHERE q.tenant_id = @tenant_id AND q.status = 'QUEUED' AND q.weight = 1
+  ORDER BY q.id`;
 
 /**
  * Start a queued reload under a lease. No RETURNING: SQLite builds RETURNING rows in a temporary

@@ -21,14 +21,14 @@ export interface SqliteContext {
 
 export function fireDue(ctx: SqliteContext, now: number, limit: number, planner: Planner, onClaimed?: FireOptions['onClaimed']): FiredOccurrence[] {
   return ctx.db.transaction(() => {
-    // Raw rows: TASK_FIELDS, then `active` and the rowid.
+    // Raw rows: TASK_FIELDS, then the rowid.
     const rows = ctx.rawStmt(sql.DUE_TASKS).all({ now, limit }) as unknown[][];
     onClaimed?.(rows.length, null); // one batch at a time: no position to hand on
     const recorded: FiredOccurrence[] = [];
     for (const row of rows) {
       const task = fromValues(row);
-      const decision = planner(task, row[TASK_FIELDS.length] === 1);
-      const rowid = row[TASK_FIELDS.length + 1];
+      const decision = planner(task, () => hasActiveReload(ctx, task.tenantId, task.id, ABOVE_EVERY_ID));
+      const rowid = row[TASK_FIELDS.length];
       if (decision.kind === 'stop') {
         ctx.stmt(sql.ADVANCE_TASK).run(null, null, task.state, 0, decision.log, now, rowid, task.id, task.version);
         continue;
@@ -67,6 +67,28 @@ export function fireDue(ctx: SqliteContext, now: number, limit: number, planner:
   }).immediate();
 }
 
+
+/** Sorts after every reload id (ids are lowercase hex). */
+const ABOVE_EVERY_ID = 'g';
+
+/**
+ * Whether a reload of a task older than `before` is queued or running. Reads the task's reloads
+ * newest first (ACTIVE_WALK) and stops at the first one that is active (yes) or that ever started
+ * (no). A reload starts only when none older of its task is active (startable below), and an ended
+ * reload never becomes active again; so once one had started, every older one had ended by then, for
+ * good. The walk reads past the ended reloads that never started (canceled or expired in the
+ * queue), usually none. This replaced an index of the active reloads keyed by task
+ * (reloads_active_by_task, migration 000008): each firing and each status change wrote an entry to
+ * a page of its own there, and the overlap check read it for every due task even under the `queue`
+ * policy, which does not need it (docs/benchmarks.md, 2026-12-07).
+ */
+export function hasActiveReload(ctx: SqliteContext, tenantId: string, taskId: string, before: string): boolean {
+  for (const [status, startTime] of ctx.rawStmt(sql.ACTIVE_WALK).iterate(tenantId, taskId, before) as IterableIterator<[ReloadStatus, number | null]>) {
+    if (ACTIVE_STATUSES.includes(status)) return true;
+    if (startTime !== null) return false;
+  }
+  return false;
+}
 
 export function nextDueTime(ctx: SqliteContext): number | null {
   const row = ctx.stmt(sql.NEXT_DUE).get() as { t: number | null };
@@ -112,16 +134,40 @@ function startable(ctx: SqliteContext, limits: ClaimLimits): string[] {
     const free = limits.perTenant - (running.get(tenant) ?? 0);
     if (free > 0) tenants.push({ tenant, free });
   }
-  const ids = (text: string, tenant: string, limit: number): string[] => (ctx.rawStmt(text).all({ tenant_id: tenant, limit }) as Array<[string]>).map((r) => r[0]);
   const share = Math.ceil(room / tenants.length);
   const picks: string[] = [];
   for (const { tenant, free } of tenants) {
     const n = Math.min(free, share);
-    const heavy = ids(sql.TENANT_STARTABLE_WEIGHTED, tenant, n);
+    // Tasks whose first queued reload was met in this claim (and picked, or left waiting).
+    const seen = new Set<string>();
+    const heavy = mayStart(ctx, sql.TENANT_QUEUED_WEIGHTED, tenant, n, seen, false);
     picks.push(...heavy);
-    if (heavy.length < n) picks.push(...ids(sql.TENANT_STARTABLE, tenant, n - heavy.length));
+    if (heavy.length < n) picks.push(...mayStart(ctx, sql.TENANT_QUEUED, tenant, n - heavy.length, seen, true));
   }
   return picks.sort().slice(0, room);
+}
+
+/**
+ * Up to `limit` of a tenant's queued reloads, in the order `text` reads them, that may start: one
+ * reload per task at a time, in the order they were queued, so a task's reload waits while an older
+ * one of the task is queued or running. `oldestFirst`: `text` reads in the order of the ids, so once
+ * one reload of a task was met in this claim, the task's later ones wait for it (it is queued, or
+ * started now) and are passed over without a look; otherwise only picked ones are remembered.
+ */
+function mayStart(ctx: SqliteContext, text: string, tenant: string, limit: number, seen: Set<string>, oldestFirst: boolean): string[] {
+  const out: string[] = [];
+  if (limit <= 0) return out;
+  for (const [id, task] of ctx.rawStmt(text).iterate({ tenant_id: tenant }) as IterableIterator<[string, string | null]>) {
+    if (task !== null) {
+      if (seen.has(task)) continue;
+      if (oldestFirst) seen.add(task);
+      if (hasActiveReload(ctx, tenant, task, id)) continue;
+      seen.add(task);
+    }
+    out.push(id);
+    if (out.length >= limit) break;
+  }
+  return out;
 }
 
 export function renewLeases(ctx: SqliteContext, owner: string, ids: readonly string[], leaseUntil: number): string[] {
