@@ -4,6 +4,7 @@
  * as JSON to job.out; progress goes to stderr.
  */
 import { writeFileSync } from 'node:fs';
+import { ceiling, type CeilingOptions } from './ceiling.js';
 import {
   herd,
   herdSys,
@@ -23,7 +24,8 @@ export type Job =
   | { readonly kind: 'seed-sustained'; readonly label: string; readonly out: string; readonly options: SustainedOptions & { db: string } }
   | { readonly kind: 'herd'; readonly label: string; readonly out: string; readonly options: HerdOptions }
   | { readonly kind: 'herd-sys'; readonly label: string; readonly out: string; readonly options: HerdSysOptions }
-  | { readonly kind: 'sustained-sys'; readonly label: string; readonly out: string; readonly options: SustainedSysOptions };
+  | { readonly kind: 'sustained-sys'; readonly label: string; readonly out: string; readonly options: SustainedSysOptions }
+  | { readonly kind: 'ceiling'; readonly label: string; readonly out: string; readonly options: CeilingOptions };
 
 async function main(): Promise<void> {
   const job = JSON.parse(process.argv[2] ?? '') as Job;
@@ -49,6 +51,9 @@ async function main(): Promise<void> {
       break;
     case 'sustained-sys':
       result = await sustainedSys(job.options, log);
+      break;
+    case 'ceiling':
+      result = await ceiling(job.options);
       break;
   }
   writeFileSync(job.out, JSON.stringify(result));

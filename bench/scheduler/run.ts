@@ -9,6 +9,7 @@
  *   --distinct-ticks=N (60; 0 skips the distinct-schedules run)  --pipeline-s=S (60; 0 skips)
  *   --herd=N (100000)  --herd-small=N (10000)  --herd-tick-s=S (300: limit for the 100k herd's whole pass)  --sys-s=S (60; sustained on the system clock, 0 skips)
  *   --no-sys (skip system-clock runs)  --no-profile  --profile-ticks=N (40)
+ *   --ceiling-rounds=N (2; 0 skips: the scheduler against the store's own statements, ceiling.ts)
  *   --no-what-if  --what-if-ticks=N (30: timed passes of each what-if run of the database set-up)
  *   --quiet-wait=S (60: total seconds to wait for a quiet machine)  --quiet-load=L (1.5)
  *   --write / --no-write  --out=FILE (docs/benchmarks-scheduler.md)
@@ -40,6 +41,7 @@ interface Options {
   warmupTicks: number;
   measureTicks: number;
   distinctTicks: number;
+  ceilingRounds: number;
   pipelineS: number;
   herd: number;
   herdSmall: number;
@@ -65,6 +67,7 @@ function parseArgs(argv: readonly string[]): Options {
     warmupTicks: 30,
     measureTicks: 300,
     distinctTicks: 60,
+    ceilingRounds: 2,
     pipelineS: 60,
     herd: 100_000,
     herdSmall: 10_000,
@@ -104,6 +107,7 @@ function parseArgs(argv: readonly string[]): Options {
       case '--herd-tick-s': o.herdTickS = num(); break;
       case '--sys-s': o.sysS = num(); break;
       case '--no-sys': o.sys = false; break;
+      case '--ceiling-rounds': o.ceilingRounds = num(); break;
       case '--no-profile': o.profile = false; break;
       case '--profile-ticks': o.profileTicks = num(); break;
       case '--no-what-if': o.whatIf = false; break;
@@ -249,6 +253,30 @@ function main(): void {
         kind: 'sustained', label: 'sustained-fire-distinct', out,
         options: { tasks: o.tasks, mix: 'distinct', mode: 'fire', warmupTicks: o.warmupTicks, measureTicks: o.distinctTicks, budgetS: 0 },
       }), 900);
+    }
+    if (o.ceilingRounds > 0) {
+      // The scheduler and the store's own statements without it (ceiling.ts), each on a copy of one
+      // seeded database, alternating, so that the machine's speed of the moment weighs on each alike.
+      const seeded = join(tmp, 'ceiling-seed.db');
+      const seedJob: Job = { kind: 'seed-sustained', label: 'ceiling-seed', out: join(tmp, 'ceiling-seed.json'), options: { tasks: o.tasks, mix: 'shared', mode: 'fire', warmupTicks: 0, measureTicks: 0, budgetS: 0, db: seeded } };
+      const s = runChild(seedJob, 600);
+      if (s.failure) log(`ceiling: seeding failed: ${s.failure}`);
+      else {
+        const ticks = { warmupTicks: 30, measureTicks: 60 };
+        for (let round = 1; round <= o.ceilingRounds; round++) {
+          for (const v of ['scheduler', 'as-shipped', 'row-and-advance'] as const) {
+            const db = join(tmp, `ceiling-${v}-${round}.db`);
+            copyFileSync(seeded, db);
+            const label = `ceiling-${v}-${round}`;
+            run(label, `ceiling round ${round}: ${v === 'scheduler' ? 'the scheduler' : `the store's statements alone, ${v}`}`, (out) =>
+              v === 'scheduler'
+                ? { kind: 'sustained', label, out, options: { tasks: o.tasks, mix: 'shared', mode: 'fire', ...ticks, budgetS: 0, db } }
+                : { kind: 'ceiling', label, out, options: { variant: v, db, ...ticks } },
+            600);
+            for (const f of readdirSync(tmp)) if (f.startsWith(`ceiling-${v}-${round}.db`)) rmSync(join(tmp, f), { force: true });
+          }
+        }
+      }
     }
     if (o.pipelineS > 0) {
       run('sustained-pipeline', `firing + dispatch, ${o.tasks} tasks, ${o.pipelineS} s`, (out) => ({

@@ -21,6 +21,7 @@ import { loadavg } from 'node:os';
 import Database from 'better-sqlite3';
 import { ManualClock, systemClock } from '../../src/clock.js';
 import type { FiredOccurrence } from '../../src/store/store.js';
+import type { CeilingResult } from './ceiling.js';
 import type { TaskCreate } from '../../src/tasks/task.js';
 import { openRig, ownerOf, seed, tempDb, utcLocal, type OpTimes, type Rig, type SeedResult, type SeedSpec } from './rig.js';
 import { timeStatements, type StatementTimes } from './sql-timing.js';
@@ -751,4 +752,4 @@ export async function sustainedSys(o: SustainedSysOptions, log: (s: string) => v
   }
 }
 
-export type ScenarioResult = SustainedResult | HerdResult | HerdSysResult | SustainedSysResult;
+export type ScenarioResult = SustainedResult | HerdResult | HerdSysResult | SustainedSysResult | CeilingResult;
