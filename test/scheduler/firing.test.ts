@@ -130,6 +130,34 @@ describe('herds', () => {
   });
 });
 
+describe('steady load', () => {
+  it('a pass within two seconds of one that fired goes on with its batch; after a pause it starts small again', async () => {
+    rig = await createRig({ MAX_CONCURRENT_RELOADS: '1' });
+    const n = FIRE_BATCH_FIRST + 500;
+    const everySecond = { startDateTime: '2027-01-04T09:00:00', recurrence: ['FREQ=SECONDLY'] };
+    for (let i = 0; i < n; i++) await rig.task({ ...everySecond, appId: `app-${i}` });
+    let commits = 0;
+    let tasks = new Set<string>();
+    rig.scheduler.on('recorded', (occurrences) => {
+      commits += 1;
+      for (const o of occurrences) tasks.add(o.task.id);
+    });
+    const pass = async (at: string): Promise<number> => {
+      commits = 0;
+      tasks = new Set();
+      await rig.at(at);
+      assert.equal(tasks.size, n, `${at}: every task due`);
+      return commits;
+    };
+    assert.equal(await pass('2027-01-04T09:00:00Z'), 2, 'the first pass: a small batch, then the rest');
+    // One second later, as many are due: the batch the last pass grew to takes them in one commit.
+    assert.equal(await pass('2027-01-04T09:00:01Z'), 1);
+    assert.equal(await pass('2027-01-04T09:00:03Z'), 1, 'two seconds later');
+    // After a pause, the first batch is small again.
+    assert.equal(await pass('2027-01-04T09:00:06Z'), 2);
+  });
+});
+
 describe('after downtime (misfire policy)', () => {
   async function downFiveHours(policy: string, extra: Record<string, string> = {}) {
     rig = await createRig({ MISFIRE_POLICY: policy, ...extra });
