@@ -6,9 +6,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.js';
 import type { Principal } from '../auth/verifier.js';
-import { queuedReload, RELOAD_STATUSES, reloadToJson, type Reload, type ReloadStatus } from '../reloads/reload.js';
+import { queuedReload, RELOAD_STATUSES, RESOURCE_TYPES, reloadToJson, type Reload, type ReloadStatus, type ResourceType } from '../reloads/reload.js';
 import { FilterError, selectByFilter, type FilterSelection } from '../reloads/scim-filter.js';
 import type { ReloadSortKey, Store } from '../store/store.js';
+import { TASK_ID } from '../tasks/ids.js';
 import { ApiError } from './errors.js';
 import { CursorCodec, keysetPage, pageLink, type Cursor } from './pagination.js';
 import { errorResponse, plainText } from './schemas.js';
@@ -225,7 +226,7 @@ export async function reloadsRoutes(app: FastifyInstance, o: ReloadsRoutesOption
     },
   );
 
-  app.post<{ Body: { appId: string; partial?: boolean; weight?: number; variables?: Record<string, string> } }>(
+  app.post<{ Body: { appId: string; partial?: boolean; weight?: number; variables?: Record<string, string>; resourceType?: ResourceType; resourceId?: string } }>(
     RELOADS_PATH,
     {
       schema: {
@@ -252,6 +253,13 @@ export async function reloadsRoutes(app: FastifyInstance, o: ReloadsRoutesOption
               additionalProperties: { type: 'string', maxLength: 256 },
               description: 'Variables for the load script, passed on to the executor (Qlik Cloud, the webhook body, the command\'s environment).',
             },
+            resourceType: {
+              type: 'string',
+              enum: RESOURCE_TYPES,
+              default: 'api',
+              description: 'The service that asks for the reload. `reload-tasks` runs a reload task now: `resourceId` is then one of your tasks of this app, and the reload waits for the task\'s queued or running reload and counts toward its consecutive failures.',
+            },
+            resourceId: { type: 'string', minLength: 1, maxLength: 64, ...plainText, description: 'The id of the resource within that service; list its reloads with `GET /api/v1/reloads?resourceId=`.' },
           },
         },
         response: { 201: reloadResponse, ...errors },
@@ -261,15 +269,25 @@ export async function reloadsRoutes(app: FastifyInstance, o: ReloadsRoutesOption
     async (request, reply) => {
       const p = principal(request);
       const now = clock.now();
+      const { appId, resourceType = 'api', resourceId = null } = request.body;
+      if (resourceType === 'reload-tasks') {
+        // The reload joins the task's: it waits for the task's active reload, and its failures count
+        // toward the task's. So the task must be the caller's to run, in this tenant, of this app.
+        if (resourceId === null) throw new ApiError('HTTP-400', "resourceId: required when resourceType is 'reload-tasks' (the id of the reload task to run)");
+        const task = TASK_ID.test(resourceId) ? await store.getTask(p.tenantId, resourceId) : undefined;
+        if (!task) throw new ApiError('HTTP-400', `resourceId: reload task '${resourceId}' not found`);
+        if (task.userId !== p.userId && !p.admin) throw new ApiError('HTTP-403', `resourceId: reload task '${resourceId}' belongs to another user`);
+        if (task.appId !== appId) throw new ApiError('HTTP-400', `resourceId: reload task '${resourceId}' reloads app '${task.appId}', not '${appId}'`);
+      }
       const reload = queuedReload(
         {
           tenantId: p.tenantId,
           userId: p.userId,
-          appId: request.body.appId,
+          appId,
           partial: request.body.partial ?? false,
           type: 'external',
-          resourceType: 'api',
-          resourceId: null,
+          resourceType,
+          resourceId,
           scheduledTime: null,
           weight: request.body.weight ?? 1,
           variables: request.body.variables === undefined || Object.keys(request.body.variables).length === 0 ? null : { ...request.body.variables },

@@ -10,6 +10,9 @@ export const RELOAD_STATUSES = ['QUEUED', 'RELOADING', 'CANCELING', 'SUCCEEDED',
 export type ReloadStatus = (typeof RELOAD_STATUSES)[number];
 export const ACTIVE_STATUSES: readonly ReloadStatus[] = ['QUEUED', 'RELOADING', 'CANCELING'];
 export type FinalStatus = Extract<ReloadStatus, 'SUCCEEDED' | 'FAILED' | 'CANCELED' | 'EXCEEDED_LIMIT'>;
+/** The services a reload can come from (Qlik's enum); only `reload-tasks` ties it to a task here. */
+export const RESOURCE_TYPES = ['api', 'reload-tasks', 'tasks', 'automate'] as const;
+export type ResourceType = (typeof RESOURCE_TYPES)[number];
 
 export interface Reload {
   readonly id: string;
@@ -19,8 +22,8 @@ export interface Reload {
   readonly appId: string;
   readonly partial: boolean;
   readonly type: 'chronos' | 'external' | 'data-refresh';
-  readonly resourceType: 'reload-tasks' | 'api';
-  /** The task id for scheduled reloads. */
+  readonly resourceType: ResourceType;
+  /** The task id for scheduled reloads (and resourceType `reload-tasks`); as the client sent it otherwise. */
   readonly resourceId: string | null;
   /** The occurrence's nominal time (epoch ms) for scheduled reloads. */
   readonly scheduledTime: number | null;

@@ -83,7 +83,8 @@ function checkReload(ex: Exchange, r: unknown, caller: Caller, withLog: boolean)
   for (const k of ['startTime', 'endTime']) expect(ex, reload[k] === undefined || (typeof reload[k] === 'string' && ISO_MS.test(reload[k])), `a ${k} that is not an ISO instant`);
   expect(ex, reload.scheduledTime === undefined || (typeof reload.scheduledTime === 'string' && UTC_SECONDS.test(reload.scheduledTime)), 'a scheduledTime that is not YYYY-MM-DDTHH:MM:SSZ');
   for (const k of ['log', 'errorCode', 'errorMessage']) expect(ex, reload[k] === undefined || typeof reload[k] === 'string', `a ${k} that is not a string`);
-  expect(ex, reload.resourceId === undefined || (typeof reload.resourceId === 'string' && HEX24.test(reload.resourceId)), 'a resourceId that is not a task id');
+  expect(ex, reload.resourceId === undefined || (typeof reload.resourceId === 'string' && reload.resourceId !== '' && reload.resourceId.length <= 128), 'a resourceId that is not a string of 1 to 64 characters');
+  if (reload.resourceType === 'reload-tasks') expect(ex, typeof reload.resourceId === 'string' && HEX24.test(reload.resourceId), 'a reload-tasks resourceId that is not a task id');
   if (!withLog) expect(ex, reload.log === undefined, 'a reload with its log although log=true was not asked for');
   // What the caller may see: their tenant's, and only their own unless an admin.
   expect(ex, reload.tenantId === caller.tenant, "another tenant's reload");
@@ -584,6 +585,8 @@ describe('fuzz: reloads, events and occurrences never answer 5xx and always answ
             { weight: 4, arbitrary: fc.dictionary(fc.string({ maxLength: 10 }), fc.oneof(fc.string({ maxLength: 20 }), idStringArb), { maxKeys: 5 }) },
             { weight: 1, arbitrary: fc.constantFrom<unknown>(null, [], 'x', 1, { a: 1 }, { a: null }, { a: 'x'.repeat(257) }, Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`v${i}`, 'x']))) },
           ),
+          resourceType: fc.oneof({ weight: 4, arbitrary: fc.constantFrom<unknown>(...RESOURCE_TYPES) }, { weight: 1, arbitrary: fc.constantFrom<unknown>('hub', '', 'API', null, 1) }),
+          resourceId: fc.oneof({ weight: 4, arbitrary: idStringArb }, { weight: 1, arbitrary: fc.constantFrom<unknown>('', 'x'.repeat(65), null, 7) }),
         },
         { requiredKeys: ['appId'] },
       )
@@ -630,11 +633,15 @@ describe('fuzz: reloads, events and occurrences never answer 5xx and always answ
             expect(ex, s === 400, 'a control character in appId: expected 400');
           }
           const validVars = b.variables === undefined || (isRecord(b.variables) && Object.keys(b.variables).length <= 20 && Object.entries(b.variables).every(([k, v]) => codePoints(k) <= 256 && typeof v === 'string' && codePoints(v) <= 256));
+          // resourceType reload-tasks needs one of the caller's tasks of that app: none exists here.
+          const validResource =
+            (b.resourceType === undefined || (typeof b.resourceType === 'string' && RESOURCE_TYPES.includes(b.resourceType) && b.resourceType !== 'reload-tasks')) &&
+            (b.resourceId === undefined || (typeof b.resourceId === 'string' && b.resourceId !== '' && codePoints(b.resourceId) <= 64 && !CONTROL.test(b.resourceId)));
           const valid =
             typeof appId === 'string' && appId !== '' && codePoints(appId) <= 256 && !CONTROL.test(appId) &&
             (b.partial === undefined || typeof b.partial === 'boolean') &&
             (b.weight === undefined || (Number.isInteger(b.weight) && (b.weight as number) >= 1 && (b.weight as number) <= 10)) &&
-            validVars;
+            validVars && validResource;
           if (valid && pending) {
             expect(ex, s === 429 && (jsonOf(ex) as { errors: Array<{ code: string }> }).errors[0]?.code === 'RELOADS-429' && detailOf(ex).includes(`(reload ${pending.id})`), `a valid body for an app with reload ${pending.id} queued: expected 429 RELOADS-429 naming it`);
             return;
@@ -646,7 +653,8 @@ describe('fuzz: reloads, events and occurrences never answer 5xx and always answ
           expect(ex, r.appId === appId, "the answer's appId is not the appId sent");
           expect(ex, r.partial === (b.partial ?? false), "the answer's partial is not the partial sent");
           expect(ex, r.weight === (b.weight ?? 1), "the answer's weight is not the weight sent (or 1)");
-          expect(ex, r.userId === caller.user && r.status === 'QUEUED' && r.type === 'external' && r.resourceType === 'api', 'not a queued external reload of the caller');
+          expect(ex, r.userId === caller.user && r.status === 'QUEUED' && r.type === 'external', 'not a queued external reload of the caller');
+          expect(ex, r.resourceType === (b.resourceType ?? 'api') && r.resourceId === b.resourceId, "the answer's resourceType and resourceId are not those sent (or api and none)");
           expect(ex, ex.res.headers.location === (r.links as { self: { href: string } }).self.href, 'Location is not links.self.href');
           const back = await sendJson(caller, 'GET', `${RELOADS}/${String(r.id)}`);
           checkAnswer(back);

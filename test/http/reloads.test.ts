@@ -79,6 +79,40 @@ describe('POST and GET /api/v1/reloads', () => {
     assert.equal(errorOf(bad).code, 'HTTP-400', 'not TASKS-002, which is about reload tasks');
   });
 
+  it('resourceType and resourceId: stored as sent and listed by resourceId; reload-tasks runs one of your tasks of that app', async () => {
+    const task = (await api.call('POST', '/api/v1/reload-tasks', { body: { appId: 'app-rt', timeZone: 'UTC', startDateTime: '2030-01-01T00:00:00', recurrence: ['FREQ=DAILY'] } })).json();
+    const post = (body: object, as?: string | [string, string]) => api.call('POST', '/api/v1/reloads', { body, ...(as && { as }) });
+    const run = { appId: 'app-rt', resourceType: 'reload-tasks', resourceId: task.id };
+    const refused: Array<[object, string | [string, string] | undefined, number, string]> = [
+      [run, 'bob', 403, `resourceId: reload task '${task.id}' belongs to another user`],
+      [run, ['globex', 'alice'], 400, `resourceId: reload task '${task.id}' not found`],
+      [{ ...run, appId: 'app-other' }, undefined, 400, `resourceId: reload task '${task.id}' reloads app 'app-rt', not 'app-other'`],
+      [{ ...run, resourceId: 'not-a-task' }, undefined, 400, "resourceId: reload task 'not-a-task' not found"],
+      [{ appId: 'app-rt', resourceType: 'reload-tasks' }, undefined, 400, "resourceId: required when resourceType is 'reload-tasks' (the id of the reload task to run)"],
+    ];
+    for (const [body, as, status, detail] of refused) {
+      const res = await post(body, as);
+      assert.deepEqual([res.statusCode, errorOf(res).detail], [status, detail], JSON.stringify([body, as]));
+    }
+    for (const body of [{ appId: 'app-rt', resourceType: 'hub' }, { appId: 'app-rt', resourceId: '' }, { appId: 'app-rt', resourceId: 'x'.repeat(65) }]) {
+      const res = await post(body);
+      assert.equal(res.statusCode, 400, JSON.stringify(body));
+      assert.match(errorOf(res).detail, /^resource(Type|Id): /);
+    }
+    assert.equal((await api.store.listReloads({ tenantId: 'acme', appId: 'app-rt', limit: 10 })).length, 0, 'nothing queued by a refused request');
+
+    const ran = await reload(run);
+    assert.deepEqual([ran.type, ran.resourceType, ran.resourceId], ['external', 'reload-tasks', task.id]);
+    const automate = await reload({ appId: 'app-au', resourceType: 'automate', resourceId: 'automation-17' });
+    assert.deepEqual([automate.resourceType, automate.resourceId], ['automate', 'automation-17']);
+    const byId = await reload({ appId: 'app-au2', resourceId: 'caller-own-id' });
+    assert.deepEqual([byId.resourceType, byId.resourceId], ['api', 'caller-own-id']);
+    const listed = async (resourceId: string) => (await api.call('GET', `/api/v1/reloads?resourceId=${resourceId}`)).json().data.map((r: { id: string }) => r.id);
+    assert.deepEqual(await listed(task.id), [ran.id]);
+    assert.deepEqual(await listed('automation-17'), [automate.id]);
+    for (const r of [ran, automate, byId]) assert.equal((await api.call('POST', `/api/v1/reloads/${r.id}/actions/cancel`)).statusCode, 204);
+  });
+
   it('400, not a database error, for a control character in an app or task id', async () => {
     const post = await api.call('POST', '/api/v1/reloads', { body: { appId: 'app\u0000' } });
     assert.deepEqual([post.statusCode, errorOf(post).detail], [400, 'appId: must not contain control characters']);

@@ -410,6 +410,16 @@ describe(`whether a reload of a task is active (${TEST_STORE})`, () => {
         await store.finishReloads([{ id: r.id, result: { status: 'FAILED' } }], at, policy);
       }
       assert.equal(await active(), false);
+
+      // A client's own resource id that happens to be the task's, under another resourceType, is
+      // not the task's: it neither counts as active nor waits for, or holds back, the task's reloads.
+      const theirs = queuedReload({ tenantId: 'walk', userId: 'alice', appId: 'app', partial: false, type: 'external', resourceType: 'automate', resourceId: t.id, scheduledTime: null }, (at += 1));
+      await store.insertReload(theirs);
+      assert.equal(await active(), false, "another service's resource");
+      const mine = await add('chronos');
+      const theirs2 = queuedReload({ tenantId: 'walk', userId: 'alice', appId: 'app-2', partial: false, type: 'external', resourceType: 'api', resourceId: t.id, scheduledTime: null }, (at += 1));
+      await store.insertReload(theirs2);
+      assert.deepEqual((await claim()).sort(), [theirs.id, mine.id, theirs2.id].sort());
     } finally {
       await own.drop();
     }

@@ -161,7 +161,7 @@ const dueTasks = (after: string): string => `WITH c AS MATERIALIZED (
   FROM c
   JOIN reload_tasks t ON t.id = c.task_id
   LEFT JOIN LATERAL (SELECT true AS active FROM reloads r
-    WHERE r.resource_id = t.id AND r.status IN ('QUEUED', 'RELOADING', 'CANCELING') LIMIT 1) a ON true
+    WHERE r.resource_id = t.id AND r.status IN ('QUEUED', 'RELOADING', 'CANCELING') AND r.resource_type = 'reload-tasks' LIMIT 1) a ON true
   WHERE t.state = 'Enabled' AND t.next_execution_time IS NOT NULL AND t.next_execution_time <= $1
   ORDER BY c.due_at, c.task_id FOR UPDATE OF t SKIP LOCKED`;
 export const DUE_TASKS = dueTasks('');
@@ -221,11 +221,14 @@ export const CLAIM_LOCK = `SELECT pg_advisory_xact_lock(${0x7265_6c65})`;
 export const RUNNING_COUNT = `SELECT count(*)::int AS n FROM reloads WHERE status IN ('RELOADING', 'CANCELING')`;
 
 /**
- * A queued reload may start unless its task has one running, or an older one queued (see the
- * SQLite twin, MAY_START). `q` is the queued reload.
+ * A queued reload of a task may start unless the task has one running, or an older one queued (one
+ * reload per task at a time, in the order they were queued; mayStart in the SQLite store). A
+ * reload's resource is a task only with resourceType `reload-tasks`; other resource ids are the
+ * client's own (POST /reloads) and order nothing. `q` is the queued reload.
  */
-const MAY_START = `(q.resource_id IS NULL OR NOT EXISTS (SELECT 1 FROM reloads b WHERE b.resource_id = q.resource_id
-    AND b.status IN ('QUEUED', 'RELOADING', 'CANCELING') AND (b.status <> 'QUEUED' OR b.id < q.id)))`;
+const MAY_START = `(q.resource_id IS NULL OR q.resource_type IS DISTINCT FROM 'reload-tasks' OR NOT EXISTS (SELECT 1 FROM reloads b
+    WHERE b.resource_id = q.resource_id AND b.status IN ('QUEUED', 'RELOADING', 'CANCELING') AND b.resource_type = 'reload-tasks'
+    AND (b.status <> 'QUEUED' OR b.id < q.id)))`;
 
 /**
  * Queued reloads to start now, by the rules of the SQLite store's `startable`: of the room

@@ -23,7 +23,8 @@ export const DUE_TASKS = `SELECT ${TASK_COLUMNS}, t.rowid
  * started (hasActiveReload in scheduling.ts). Positional params: tenant_id, resource_id, id (an id
  * above every reload's to read them all).
  */
-export const ACTIVE_WALK = `SELECT status, start_time FROM reloads WHERE tenant_id = ? AND resource_id = ? AND id < ? ORDER BY id DESC`;
+export const ACTIVE_WALK = `SELECT status, start_time FROM reloads
+  WHERE tenant_id = ? AND resource_id = ? AND id < ? AND resource_type = 'reload-tasks' ORDER BY id DESC`;
 
 /** Whether an occurrence of a task was recorded as missed or skipped. Positional params: task_id, nominal_time. */
 export const OCCURRENCE_RECORDED = `SELECT 1 FROM occurrences WHERE task_id = ? AND nominal_time = ?`;
@@ -80,12 +81,18 @@ export const QUEUED_TENANTS = `WITH RECURSIVE tenants(tenant_id) AS (
 export const RUNNING_BY_TENANT = `SELECT tenant_id, count(*) AS n FROM reloads WHERE status IN ('RELOADING', 'CANCELING') GROUP BY tenant_id`;
 
 /**
+ * The task a reload belongs to: its resource is a task only with resourceType `reload-tasks`; other
+ * resource ids are the client's own (POST /reloads) and order nothing.
+ */
+const TASK_OF_RELOAD = `CASE WHEN q.resource_type = 'reload-tasks' THEN q.resource_id END`;
+
+/**
  * A tenant's queued reloads of a weight above 1 (POST /reloads' `weight`, 1..10, as Qlik describes
  * it: "the sooner the reload will be scheduled relative to other reloads for the same tenant"),
  * heaviest first, then the oldest, from reloads_weighted_queue, which holds only them; read until
  * the dispatcher has found enough that may start (startable in scheduling.ts). Params: tenant_id.
  */
-export const TENANT_QUEUED_WEIGHTED = `SELECT q.id, q.resource_id FROM reloads q
+export const TENANT_QUEUED_WEIGHTED = `SELECT q.id, ${TASK_OF_RELOAD} FROM reloads q
   WHERE q.tenant_id = @tenant_id AND q.status = 'QUEUED' AND q.weight > 1
   ORDER BY q.weight DESC, q.id`;
 
@@ -93,7 +100,7 @@ export const TENANT_QUEUED_WEIGHTED = `SELECT q.id, q.resource_id FROM reloads q
  * The same for the reloads of weight 1 (every scheduled reload), oldest first, from
  * reloads_by_status (status, tenant_id, id). Params: tenant_id.
  */
-export const TENANT_QUEUED = `SELECT q.id, q.resource_id FROM reloads q
+export const TENANT_QUEUED = `SELECT q.id, ${TASK_OF_RELOAD} FROM reloads q
   WHERE q.tenant_id = @tenant_id AND q.status = 'QUEUED' AND q.weight = 1
   ORDER BY q.id`;
 
