@@ -62,10 +62,29 @@ let counter = 0;
  * (oldest first) and the lists (newest first, keyset pages on the id) rely on. The last 6 are random.
  */
 export function newReloadId(nowMs: number): string {
-  const ms = Math.max(Math.floor(nowMs), lastMs);
+  let ms = Math.max(Math.floor(nowMs), lastMs);
   counter = ms === lastMs ? counter + 1 : 0;
+  if (counter > 0xff_ffff) {
+    ms += 1; // the counter's 6 hex digits are used up within this millisecond: borrow the next one
+    counter = 0;
+  }
   lastMs = ms;
-  return ms.toString(16).padStart(12, '0').slice(-12) + counter.toString(16).padStart(6, '0').slice(-6) + randomHex(3);
+  return ms.toString(16).padStart(12, '0').slice(-12) + counter.toString(16).padStart(6, '0') + randomHex(3);
+}
+
+/**
+ * New ids go on after `id` (the newest reload on record, read when a store opens), so that id order
+ * stays creation order across a restart with the clock set back: the SQLite store's queue and its
+ * "is a reload of this task active?" walk rely on it. An id not of this form is ignored.
+ */
+export function reloadIdsAfter(id: string): void {
+  if (!/^[0-9a-f]{18}/.test(id)) return;
+  const ms = parseInt(id.slice(0, 12), 16);
+  const c = parseInt(id.slice(12, 18), 16);
+  if (ms > lastMs || (ms === lastMs && c > counter)) {
+    lastMs = ms;
+    counter = c;
+  }
 }
 
 /** What differs between new reloads; everything else starts empty. */

@@ -74,9 +74,10 @@ const ABOVE_EVERY_ID = 'g';
 /**
  * Whether a reload of a task older than `before` is queued or running. Reads the task's reloads
  * newest first (ACTIVE_WALK) and stops at the first one that is active (yes) or that ever started
- * (no). A reload starts only when none older of its task is active (startable below), and an ended
- * reload never becomes active again; so once one had started, every older one had ended by then, for
- * good. The walk reads past the ended reloads that never started (canceled or expired in the
+ * (no). A reload starts only when none older of its task is active (startable below; older by id,
+ * which is creation order, also across a restart with the clock set back: reloadIdsAfter), and an
+ * ended reload never becomes active again; so once one had started, every older one had ended by
+ * then, for good. The walk reads past the ended reloads that never started (canceled or expired in the
  * queue), usually none. This replaced an index of the active reloads keyed by task
  * (reloads_active_by_task, migration 000008): each firing and each status change wrote an entry to
  * a page of its own there, and the overlap check read it for every due task even under the `queue`

@@ -24,7 +24,7 @@ import {
   type Store,
   type TaskListQuery,
 } from '../store.js';
-import type { Reload, ReloadStatus } from '../../reloads/reload.js';
+import { reloadIdsAfter, type Reload, type ReloadStatus } from '../../reloads/reload.js';
 import type { Task } from '../../tasks/task.js';
 import { Checkpointer, type CheckpointEvent, type CheckpointResult } from './checkpointer.js';
 import { TaskCache } from './task-cache.js';
@@ -119,6 +119,8 @@ export class SqliteStore implements Store {
       db.pragma(`journal_size_limit = ${JOURNAL_SIZE_LIMIT}`);
       db.pragma(`cache_size = ${-Math.round((options.cacheMb ?? DEFAULT_CACHE_MB) * 1024)}`);
       migrate(db);
+      const newest = db.prepare('SELECT max(id) AS id FROM reloads').get() as { id: string | null };
+      if (newest.id !== null) reloadIdsAfter(newest.id);
     } catch (e) {
       db.close();
       throw e;
