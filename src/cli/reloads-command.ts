@@ -42,7 +42,7 @@ function lsCommand(io: Io): Command {
   const cmd = new ApiCommand('ls')
     .description('list reloads, newest first (JSON array of reload records)')
     .option('--appId <appId>', 'only the reloads of this app')
-    .option('--resourceId <taskId>', 'only the reloads fired by this reload task')
+    .option('--resourceId <id>', 'only the reloads of this resource: a reload task\'s id, or the id a client sent with its reloads')
     .addOption(new Option('--status <status>', 'only the reloads in this status').choices(STATUSES))
     .option('--limit <n>', 'the total number of reloads to retrieve, across pages (default: one page of 10)', parseLimit)
     .option('--next <cursor>', 'start at this cursor (from links.next of a --raw answer)')
@@ -87,14 +87,18 @@ function createCommand(io: Io): Command {
     .option('-f, --file <file>', 'read the request body (a JSON object) from a file, or - for standard input; flags override its fields')
     .option('--appId <appId>', 'the app to reload')
     .option('--weight <n>', 'its weight, 1 to 10: heavier reloads of a tenant start first (and Qlik Cloud gets it too)')
-    .option('--variable <name=value>', 'a load-script variable; repeat the flag for more (at most 20)', (v: string, all: string[] = []) => [...all, v]);
+    .option('--variable <name=value>', 'a load-script variable; repeat the flag for more (at most 20)', (v: string, all: string[] = []) => [...all, v])
+    .option('--resourceType <type>', 'the service asking: api (default), reload-tasks (run one of your tasks of this app now: --resourceId is its id), tasks or automate')
+    .option('--resourceId <id>', 'the id of the resource within that service; `reloads ls --resourceId` finds its reloads');
   booleanFlag(cmd, 'partial', 'a partial reload (--partial=false sends false)');
   addOutputOptions(addConnectionOptions(cmd), 'table');
   return cmd
-    .addHelpText('after', `\nExamples:\n  RELOAD_ID=$(reload-task reloads create --appId ${APP} -q)\n  reload-task reloads get "$RELOAD_ID"\n  reload-task reloads create --appId ${APP} --weight 5 --variable vRegion=EMEA --variable vYear=2027`)
-    .action(async (opts: Options & { file?: string; appId?: string; partial?: boolean; weight?: string; variable?: string[] }) => {
+    .addHelpText('after', `\nExamples:\n  RELOAD_ID=$(reload-task reloads create --appId ${APP} -q)\n  reload-task reloads get "$RELOAD_ID"\n  reload-task reloads create --appId ${APP} --weight 5 --variable vRegion=EMEA --variable vYear=2027\n  reload-task reloads create --appId ${APP} --resourceType reload-tasks --resourceId "$TASK_ID"   # run a task now`)
+    .action(async (opts: Options & { file?: string; appId?: string; partial?: boolean; weight?: string; variable?: string[]; resourceType?: string; resourceId?: string }) => {
       const body = opts.file !== undefined ? readBodyFile(opts.file) : {};
       if (opts.appId !== undefined) body.appId = opts.appId;
+      if (opts.resourceType !== undefined) body.resourceType = opts.resourceType;
+      if (opts.resourceId !== undefined) body.resourceId = opts.resourceId;
       if (opts.partial !== undefined) body.partial = opts.partial;
       // A number when it reads as one; anything else goes as sent, and the service says what is wrong.
       if (opts.weight !== undefined) body.weight = /^-?\d+(\.\d+)?$/.test(opts.weight) ? Number(opts.weight) : opts.weight;

@@ -14,6 +14,8 @@ interface Reload {
   type: string;
   partial: boolean;
   log?: string;
+  resourceType?: string;
+  resourceId?: string;
 }
 
 let service: Service;
@@ -108,6 +110,16 @@ describe('reload-task reloads', () => {
     const r = await rt('reloads', 'cancel', queued);
     assert.equal(r.code, 1);
     assert.match(r.stderr, new RegExp(`^error: 409 HTTP-409 Conflict\\.: reload '${queued}' is CANCELED and cannot be canceled \\(traceId [0-9a-f]{32}\\)\\n$`));
+  });
+
+  it('create --resourceType --resourceId: on the record and found by ls --resourceId; a task that is not there is the server\'s 400', async () => {
+    const created = json<Reload>(await rt('reloads', 'create', '--appId', 'app-flow', '--resourceType', 'automate', '--resourceId', 'flow-9'));
+    assert.deepEqual([created.resourceType, created.resourceId], ['automate', 'flow-9']);
+    assert.deepEqual(lines(await rt('reloads', 'ls', '--resourceId', 'flow-9', '-q')), [created.id]);
+    assert.equal((await rt('reloads', 'cancel', created.id)).code, 0);
+    const missing = await rt('reloads', 'create', '--appId', APP, '--resourceType', 'reload-tasks', '--resourceId', 'nope');
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /resourceId: reload task 'nope' not found/);
   });
 
   it('get of an unknown reload is a 404 (exit 1); a bad --status is bad usage (exit 2)', async () => {
