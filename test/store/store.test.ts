@@ -424,4 +424,25 @@ describe(`whether a reload of a task is active (${TEST_STORE})`, () => {
       await own.drop();
     }
   });
+
+  it("a heavier reload of a task (a run asked for by hand) still waits for the task's older queued one", async () => {
+    const own = await createTestStore(dir);
+    try {
+      const { store } = own;
+      let at = NOW + 6_000_000;
+      const make = (weight: number, type: 'chronos' | 'external'): Reload =>
+        queuedReload({ tenantId: 'heavy', userId: 'alice', appId: 'app', partial: false, type, resourceType: 'reload-tasks', resourceId: 'task-heavy', scheduledTime: type === 'chronos' ? at : null, weight }, (at += 1));
+      const scheduled = make(1, 'chronos');
+      const byHand = make(5, 'external');
+      for (const r of [scheduled, byHand]) await store.insertReload(r);
+      const claim = async () => (await store.claimQueued(at, 'me', at + 60_000, 'simulated', { global: 10, perTenant: 10, batch: 10 })).map((r) => r.id);
+      // The heavier one is read first, and waits; the older one of the task starts.
+      assert.deepEqual(await claim(), [scheduled.id]);
+      assert.deepEqual(await claim(), []);
+      await store.finishReloads([{ id: scheduled.id, result: { status: 'SUCCEEDED' } }], at, { maxConsecutiveFailures: 5 });
+      assert.deepEqual(await claim(), [byHand.id]);
+    } finally {
+      await own.drop();
+    }
+  });
 });
