@@ -7,7 +7,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import { FastHistogram, type HistogramSeries } from './fast-histogram.js';
 import type { FinishedReload } from './scheduler/dispatcher.js';
 import type { CheckpointStatus } from './store/sqlite/checkpointer.js';
-import type { FiredOccurrence, Store } from './store/store.js';
+import type { FiredOccurrence, PruneResult, Store } from './store/store.js';
 
 export class Metrics {
   readonly registry = new Registry();
@@ -71,6 +71,13 @@ export class Metrics {
     name: 'reload_tasks_tasks_disabled_total',
     help: 'Tasks the service disabled by itself (consecutive failures).',
     labelNames: ['code'] as const,
+    registers: [this.registry],
+  });
+
+  readonly recordsPruned = new Counter({
+    name: 'reload_tasks_records_pruned_total',
+    help: 'Records deleted by retention (RELOAD_RETENTION_DAYS), by kind: finished reloads, occurrence records.',
+    labelNames: ['record'] as const,
     registers: [this.registry],
   });
 
@@ -167,6 +174,11 @@ export class Metrics {
   finished(f: FinishedReload): void {
     this.reloadsFinished.inc({ status: f.reload.status, executor: f.reload.executor ?? 'none' });
     if (f.disabledTaskId) this.tasksDisabled.inc({ code: 'CONSECUTIVE-FAILURES' });
+  }
+
+  pruned(p: PruneResult): void {
+    if (p.reloads > 0) this.recordsPruned.inc({ record: 'reload' }, p.reloads);
+    if (p.occurrences > 0) this.recordsPruned.inc({ record: 'occurrence' }, p.occurrences);
   }
 
   /** The store with every operation timed. */

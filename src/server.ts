@@ -75,6 +75,7 @@ export async function startServer(config: Config, baseClock: Clock = systemClock
       const s = scheduler;
       s.on('recorded', (occurrences, at) => metrics.recorded(occurrences, at));
       s.on('finished', (f) => metrics.finished(f));
+      s.on('pruned', (p) => metrics.pruned(p));
       // Other instances' changes (PostgreSQL LISTEN/NOTIFY) wake this one's scheduler.
       await store.subscribe((e) => (e.kind === 'cancel' ? s.dispatcher.cancel(e.reloadId) : s.nudge()));
     }

@@ -34,3 +34,12 @@ it('observes request durations per method, route pattern and status', async () =
   assert.ok(text.includes('reload_tasks_http_request_duration_seconds_count{method="PUT",route="/api/v1/reload-tasks/:taskId",status_code="200"} 1\n'));
   assert.ok(text.includes('# TYPE reload_tasks_http_request_duration_seconds histogram\n'));
 });
+
+it('counts records deleted by retention, by kind', async () => {
+  const m = metrics();
+  m.pruned({ reloads: 1000, occurrences: 0 });
+  m.pruned({ reloads: 3, occurrences: 7 });
+  const text = await m.registry.metrics();
+  assert.match(text, /reload_tasks_records_pruned_total\{record="reload"\} 1003\n/);
+  assert.match(text, /reload_tasks_records_pruned_total\{record="occurrence"\} 7\n/);
+});

@@ -67,6 +67,12 @@ export interface TaskStore {
   listOccurrences(tenantId: string, taskId: string, limit: number, before?: number): Promise<OccurrenceRecord[]>;
 }
 
+/** What one call of `prune` deleted. */
+export interface PruneResult {
+  readonly reloads: number;
+  readonly occurrences: number;
+}
+
 export interface OccurrenceRecord {
   readonly taskId: string;
   readonly nominalTime: number;
@@ -120,8 +126,12 @@ export interface ReloadStore {
    * Returns the status after the call, or undefined when there is no such reload.
    */
   requestCancel(tenantId: string, id: string, now: number): Promise<ReloadStatus | undefined>;
-  /** Deletes finished reloads (and occurrences) older than `before`; returns how many reloads. */
-  prune(before: number, limit: number): Promise<number>;
+  /**
+   * Deletes up to `limit` finished reloads that ended before `before`, oldest first, and up to
+   * `limit` occurrence records (misses and skips) recorded before it; returns how many of each. The
+   * scheduler calls it in slices until both come back short of `limit`.
+   */
+  prune(before: number, limit: number): Promise<PruneResult>;
 }
 
 /**

@@ -18,6 +18,7 @@ import {
   type FireOptions,
   type OccurrenceRecord,
   type Planner,
+  type PruneResult,
   type ReloadListQuery,
   type Store,
   type StoreEvent,
@@ -157,10 +158,10 @@ export class PostgresStore implements Store {
     return status;
   }
 
-  async prune(before: number, limit: number): Promise<number> {
-    const { rowCount } = await query(this.pool, sql.PRUNE_RELOADS, [before, limit]);
-    await query(this.pool, sql.PRUNE_OCCURRENCES, [before, limit]);
-    return rowCount ?? 0;
+  async prune(before: number, limit: number): Promise<PruneResult> {
+    const reloads = (await query(this.pool, sql.PRUNE_RELOADS, [before, limit])).rowCount ?? 0;
+    const occurrences = (await query(this.pool, sql.PRUNE_OCCURRENCES, [before, limit])).rowCount ?? 0;
+    return { reloads, occurrences };
   }
 
   // The scheduler (scheduling.ts).

@@ -121,13 +121,17 @@ export const REQUEST_CANCEL = `WITH queued AS (
   SELECT status FROM queued UNION ALL SELECT status FROM running
   UNION ALL SELECT status FROM reloads WHERE tenant_id = $1 AND id = $2 AND NOT EXISTS (SELECT 1 FROM queued) AND NOT EXISTS (SELECT 1 FROM running)`;
 
-/** Finished reloads older than a bound, oldest first. Params: before, limit. */
+/**
+ * Finished reloads older than a bound, oldest first; rows another instance's prune holds are
+ * passed over, so instances pruning at once delete different rows instead of queueing on the same
+ * ones. Params: before, limit.
+ */
 export const PRUNE_RELOADS = `DELETE FROM reloads WHERE id IN (
-  SELECT id FROM reloads WHERE end_time IS NOT NULL AND end_time < $1 ORDER BY end_time LIMIT $2)`;
+  SELECT id FROM reloads WHERE end_time IS NOT NULL AND end_time < $1 ORDER BY end_time LIMIT $2 FOR UPDATE SKIP LOCKED)`;
 
-/** Occurrences recorded before a bound. Params: before, limit. */
+/** Occurrences recorded before a bound, oldest first, passing over held rows. Params: before, limit. */
 export const PRUNE_OCCURRENCES = `DELETE FROM occurrences WHERE (task_id, nominal_time) IN (
-  SELECT task_id, nominal_time FROM occurrences WHERE recorded_at < $1 ORDER BY recorded_at LIMIT $2)`;
+  SELECT task_id, nominal_time FROM occurrences WHERE recorded_at < $1 ORDER BY recorded_at LIMIT $2 FOR UPDATE SKIP LOCKED)`;
 
 // The scheduler.
 

@@ -2,7 +2,7 @@
 import { reloadFromRow, reloadToValues, type ReloadRow } from '../reload-row.js';
 import type { Reload, ReloadStatus } from '../../reloads/reload.js';
 import type { Outcome } from '../../scheduler/plan.js';
-import type { OccurrenceRecord, ReloadListQuery } from '../store.js';
+import type { OccurrenceRecord, PruneResult, ReloadListQuery } from '../store.js';
 import * as sql from './reload-sql.js';
 import type { SqliteContext } from './scheduling.js';
 
@@ -69,12 +69,11 @@ export function requestCancel(ctx: SqliteContext, tenantId: string, id: string, 
   }).immediate();
 }
 
-export function prune(ctx: SqliteContext, before: number, limit: number): number {
-  return ctx.db.transaction(() => {
-    const n = ctx.stmt(sql.PRUNE_RELOADS).run({ before, limit }).changes;
-    ctx.stmt(sql.PRUNE_OCCURRENCES).run({ before, limit });
-    return n;
-  }).immediate();
+export function prune(ctx: SqliteContext, before: number, limit: number): PruneResult {
+  return ctx.db.transaction(() => ({
+    reloads: ctx.stmt(sql.PRUNE_RELOADS).run({ before, limit }).changes,
+    occurrences: ctx.stmt(sql.PRUNE_OCCURRENCES).run({ before, limit }).changes,
+  })).immediate();
 }
 
 export function listOccurrences(ctx: SqliteContext, tenantId: string, taskId: string, limit: number, before?: number): OccurrenceRecord[] {

@@ -20,6 +20,7 @@ import {
   type FireOptions,
   type OccurrenceRecord,
   type Planner,
+  type PruneResult,
   type ReloadListQuery,
   type Store,
   type TaskListQuery,
@@ -210,8 +211,14 @@ export class SqliteStore implements Store {
     return guard(() => reloads.requestCancel(this.ctx, tenantId, id, now));
   }
 
-  async prune(before: number, limit: number): Promise<number> {
-    return guard(() => reloads.prune(this.ctx, before, limit));
+  async prune(before: number, limit: number): Promise<PruneResult> {
+    // Each deleted reload dirties a page of its own in most of its indexes: a backlog worked off
+    // chunk after chunk writes the log much as firing does, so the log is kept short the same way
+    // (bench/retention: at most 46 MiB in 20 s of backlog, 78 MiB without).
+    if (this.logRestartFrames > 0) await this.checkpointer.catchUp(this.logRestartFrames);
+    const pruned = guard(() => reloads.prune(this.ctx, before, limit));
+    if (pruned.reloads > 0 || pruned.occurrences > 0) this.checkpointer.kick();
+    return pruned;
   }
 
   // The scheduler's operations (scheduling.ts).
