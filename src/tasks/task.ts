@@ -134,11 +134,15 @@ export function updateTask(task: Task, patch: TaskPatch, now: number): Task {
   const endMoved = (has('endDateTime') && next.endDateTime !== task.endDateTime) || (has('timeZone') && next.timeZone !== task.timeZone);
   const schedule = compile(next, now, endMoved, merged.anchored);
 
-  switch (patch.state) {
+  // The state a task already has, sent back, changes nothing: a get-edit-put sends the whole task.
+  // A task its failures disabled still says CONSECUTIVE-FAILURES, with its log; an enabled task's
+  // failures in a row still count towards disabling it (a script that writes its tasks back every
+  // hour must not keep them from ever being disabled); a Completed task whose schedule the same
+  // PUT changes gets runs again.
+  const state = patch.state === task.state ? undefined : patch.state;
+  switch (state) {
     case 'Disabled':
-      // A task already disabled keeps why (a get-edit-put of a task its failures disabled sends
-      // `Disabled` back; it must still say CONSECUTIVE-FAILURES, with its log).
-      if (task.state !== 'Disabled') next = { ...next, state: 'Disabled', disabledCode: 'MANUALLY' };
+      next = { ...next, state: 'Disabled', disabledCode: 'MANUALLY' };
       break;
     case 'Enabled':
       next = { ...next, state: 'Enabled', disabledCode: null, log: null, consecutiveFailures: 0 };

@@ -40,6 +40,20 @@ describe('PUT state', () => {
     assert.equal(t.nextExecutionTime, Date.parse('2027-01-01T09:00:00Z'));
   });
 
+  it('Enabled sent back with an enabled task (get, edit, put) keeps its failures in a row: they still disable it at the limit', () => {
+    const enabled = { ...createTask(daily, 'd'.repeat(24), owner, NOW), consecutiveFailures: 4 };
+    const t = updateTask(enabled, { state: 'Enabled', partial: true }, NOW);
+    assert.deepEqual([t.state, t.consecutiveFailures, t.partial], ['Enabled', 4, true]);
+  });
+
+  it('Completed sent back with a new schedule (get, edit, put) enables the task when the schedule has runs', () => {
+    const done: Task = { ...createTask(daily, 'e'.repeat(24), owner, NOW), state: 'Completed', nextExecutionTime: null };
+    const t = updateTask(done, { state: 'Completed', recurrence: ['FREQ=WEEKLY'], startDateTime: '2027-02-01T09:00:00' }, NOW);
+    assert.deepEqual([t.state, t.nextExecutionTime], ['Enabled', Date.parse('2027-02-01T09:00:00Z')]);
+    const unchanged = updateTask(done, { state: 'Completed', partial: true }, NOW);
+    assert.deepEqual([unchanged.state, unchanged.nextExecutionTime], ['Completed', null], 'without a schedule change it stays Completed');
+  });
+
   it('Completed clears a disabled code and log, and has no next run', () => {
     const t = updateTask(failed(), { state: 'Completed' }, NOW);
     assert.deepEqual([t.state, t.disabledCode, t.log, t.nextExecutionTime], ['Completed', null, null, null]);
