@@ -71,6 +71,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     logController: new LogController({ requestIdLogLabel: 'traceId', disableRequestLogging: true }),
     bodyLimit: BODY_LIMIT,
     trustProxy: config.trustProxy,
+    // A base URL that ends in '/' makes clients ask for `/api/v1/reload-tasks/` and `…/{id}/`: the
+    // same resources, not an empty task id or "no route".
+    routerOptions: { ignoreTrailingSlash: true },
     // Slow clients cannot hold a connection for long (test/e2e/slow-clients.test.ts). Node checks
     // these timeouts every connectionsCheckingInterval (30 s by default, which would let a slowloris
     // keep a connection that long), so the server is made here with a tighter check.

@@ -281,9 +281,23 @@ export function mutate(body: Body, m: Mutation): Body {
   }
 }
 
-/** How a real id is bent into a path segment that must not find it (or must be refused). */
+/**
+ * How a real id is bent into a path segment that must not find it (or must be refused); except
+ * 'slash' and 'encoded', which address the id itself (a trailing slash is ignored, and a
+ * percent-encoded id is decoded).
+ */
 export type IdVariant = 'upper' | 'prefix' | 'suffix' | 'space' | 'slash' | 'encoded' | 'nul' | 'dot';
 export const ID_VARIANTS: readonly IdVariant[] = ['upper', 'prefix', 'suffix', 'space', 'slash', 'encoded', 'nul', 'dot'];
+
+/**
+ * Whether `url` reaches the collection at `base` itself: its path, resolved as the request sends it
+ * (dot segments, no query or fragment), is `base` or `base/` (the router ignores a trailing slash),
+ * e.g. `${base}/?/occurrences`, `${base}/#` or `${base}/.`.
+ */
+export function reachesCollection(url: string, base: string): boolean {
+  const path = new URL(url, 'http://localhost').pathname;
+  return path === base || path === `${base}/`;
+}
 
 /** The path segment of `id` bent as `how` says. */
 export function idVariant(id: string, how: IdVariant): string {

@@ -19,7 +19,7 @@ import { after, before, describe, it, type TestContext } from 'node:test';
 import fc from 'fast-check';
 import { loadOrCreateLocalKey } from '../../src/auth/local-key.js';
 import { createTestApi, NOW, type TestApi } from '../helpers/api.js';
-import { authOf, bodyText, checkAnswer, checkEnvelope, checkListLinks, clip, describeExchange, detailOf, expect, fail, ID_VARIANTS, idVariant, isAbsoluteUrl, issuedCursors, json, jsonOf, mutate, mutationArb, nameToken, objectBody, PERCENT_GARBAGE, queryString, render, RUNS, runs, send, sendJson, serverPairs, stats, tokenOf, useApi, type Body, type Caller, type Exchange, type IdVariant, type Mutation, type QueryPart, type Val } from '../helpers/fuzz.js';
+import { authOf, bodyText, checkAnswer, checkEnvelope, checkListLinks, clip, describeExchange, detailOf, expect, fail, ID_VARIANTS, idVariant, isAbsoluteUrl, reachesCollection, issuedCursors, json, jsonOf, mutate, mutationArb, nameToken, objectBody, PERCENT_GARBAGE, queryString, render, RUNS, runs, send, sendJson, serverPairs, stats, tokenOf, useApi, type Body, type Caller, type Exchange, type IdVariant, type Mutation, type QueryPart, type Val } from '../helpers/fuzz.js';
 
 // ---------------------------------------------------------------------------------------------
 // Requests (run counts, sending, the shared checks and JSON body descriptors: test/helpers/fuzz.ts)
@@ -649,19 +649,23 @@ describe('fuzz: the API never answers 5xx and always answers the envelope', () =
       fc.assert(
         fc.asyncProperty(fc.constantFrom('GET', 'PUT', 'DELETE') as fc.Arbitrary<'GET' | 'PUT' | 'DELETE'>, idCaseArb, async (method, c) => {
           // Alice's own tasks are only ever addressed by Bob, who may not touch them.
-          const caller = c.kind === 'other-user' || (c.kind === 'variant' && c.how === 'encoded') ? BOB : ALICE;
+          const itself = c.kind === 'variant' && (c.how === 'encoded' || c.how === 'slash');
+          const caller = c.kind === 'other-user' || itself ? BOB : ALICE;
           const url = `${TASKS}/${idPath(c)}`;
           const ex = await sendJson(caller, method, url, method === 'PUT' ? JSON.stringify({ appId: 'fuzz-path' }) : undefined);
           checkAnswer(ex);
           const s = ex.res.statusCode;
-          if (c.kind === 'missing' || c.kind === 'other-tenant') {
+          if (reachesCollection(url, TASKS)) {
+            // `/api/v1/reload-tasks/` is the list (a trailing slash is ignored).
+            expect(ex, method === 'GET' ? s === 200 : s === 405, 'the list: expected 200 for GET, 405 otherwise');
+          } else if (c.kind === 'missing' || c.kind === 'other-tenant') {
             expect(ex, s === 404, 'a task id that does not exist for the tenant: expected 404');
             checkEnvelope(ex, 'HTTP-404');
           } else if (c.kind === 'other-user') {
             expect(ex, s === 403, "another user's task: expected 403");
             checkEnvelope(ex, 'HTTP-403');
-          } else if (c.kind === 'variant' && c.how === 'encoded') {
-            expect(ex, s === 403, "a percent-encoded id of another user's task is that task: expected 403");
+          } else if (itself) {
+            expect(ex, s === 403, "a percent-encoded id, or an id with a trailing slash, of another user's task is that task: expected 403");
           } else {
             expect(ex, [400, 404, 405].includes(s), 'expected 404 (or 400/405)');
           }

@@ -355,6 +355,19 @@ describe('routes, methods and envelopes', () => {
     assert.equal(list.headers.allow, 'GET, HEAD, POST');
   });
 
+  it('a trailing slash reaches the same resource (a base URL that ends in /)', async () => {
+    const t = await create();
+    const list = await api.call('GET', '/api/v1/reload-tasks/?limit=100');
+    assert.equal(list.statusCode, 200);
+    assert.ok(list.json().data.some((x: { id: string }) => x.id === t.id));
+    const one = await api.call('GET', `/api/v1/reload-tasks/${t.id}/`);
+    assert.equal(one.statusCode, 200);
+    assert.equal(one.json().id, t.id);
+    const made = await api.call('POST', '/api/v1/reload-tasks/', { body: { appId: 'app-slash', timeZone: 'UTC' } });
+    assert.equal(made.statusCode, 201);
+    assert.equal((await api.call('GET', '/api/v1/reloads/?appId=app-slash')).statusCode, 200);
+  });
+
   it('takes the traceId from a W3C traceparent header', async () => {
     const res = await api.app.inject({ method: 'GET', url: '/api/v1/reload-tasks', headers: { traceparent: '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01' } });
     assert.equal(errorOf(res).traceId, '4bf92f3577b34da6a3ce929d0e0e4736');
