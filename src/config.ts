@@ -118,6 +118,26 @@ export class ConfigError extends Error {
 
 type Env = Readonly<Record<string, string | undefined>>;
 
+/**
+ * Every environment variable the service reads as a setting (loadConfig below; a test keeps the
+ * two in step). The command executor leaves them out of its commands' environment: they include
+ * the service's secrets (JWT_SECRET, DATABASE_URL, METRICS_TOKEN, QLIK_API_KEY, WEBHOOK_SECRET,
+ * REDIS_URL), and what a command prints goes into a reload log its user can read.
+ */
+export const SETTINGS: readonly string[] = [
+  'CATCH_UP_WINDOW_HOURS', 'CORS_ORIGINS', 'DATABASE_FIRE_CONCURRENCY', 'DATABASE_POOL_SIZE', 'DATABASE_PREPARED_STATEMENTS',
+  'DATABASE_URL', 'DATA_DIR', 'EXECUTOR', 'HOST', 'HTTP_HEADERS_TIMEOUT_SECONDS', 'HTTP_KEEP_ALIVE_TIMEOUT_SECONDS',
+  'HTTP_MAX_REQUESTS_PER_SOCKET', 'HTTP_REQUEST_TIMEOUT_SECONDS', 'JWT_ADMIN_ROLE', 'JWT_AUDIENCE', 'JWT_CACHE_SECONDS',
+  'JWT_CACHE_SIZE', 'JWT_CLOCK_TOLERANCE_SECONDS', 'JWT_ISSUER', 'JWT_JWKS_URL', 'JWT_PUBLIC_KEY', 'JWT_ROLES_CLAIM', 'JWT_SECRET',
+  'JWT_TENANT_CLAIM', 'JWT_USER_CLAIM', 'LOG_LEVEL', 'MAX_CONCURRENT_RELOADS', 'MAX_CONCURRENT_RELOADS_PER_TENANT',
+  'MAX_CONSECUTIVE_FAILURES', 'METRICS_TOKEN', 'MISFIRE_GRACE_SECONDS', 'MISFIRE_POLICY', 'OVERLAP_POLICY', 'PORT', 'PUBLIC_URL',
+  'QLIK_API_KEY', 'QLIK_POLL_INTERVAL_MS', 'QLIK_TENANT_URL', 'RATE_LIMIT_ENABLED', 'RATE_LIMIT_READS_PER_MINUTE',
+  'RATE_LIMIT_RELOADS_PER_MINUTE', 'RATE_LIMIT_WRITES_PER_MINUTE', 'REDIS_URL', 'RELOAD_COMMAND', 'RELOAD_LEASE_SECONDS',
+  'RELOAD_QUEUE_LIMIT_MINUTES', 'RELOAD_RETENTION_DAYS', 'RELOAD_TIMEOUT_MINUTES', 'SCHEDULER_ENABLED', 'SHUTDOWN_GRACE_SECONDS',
+  'SIMULATED_DURATION_MS', 'SIMULATED_FAILURE_RATE', 'SQLITE_CACHE_MB', 'SQLITE_TASK_CACHE', 'TRUST_PROXY', 'WEBHOOK_RETRIES',
+  'WEBHOOK_SECRET', 'WEBHOOK_TIMEOUT_MS', 'WEBHOOK_URL',
+];
+
 export function loadConfig(env: Env = process.env): Config {
   const str = (name: string): string | undefined => {
     const v = env[name];
@@ -163,6 +183,9 @@ export function loadConfig(env: Env = process.env): Config {
       throw new ConfigError(`${name}: '${v}' is not a URL`);
     }
     if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError(`${name}: '${v}' must be an http(s) URL`);
+    // Node's fetch refuses such a URL on every request, and its error repeats the URL, password
+    // included, into reload logs: refused here, without repeating it.
+    if (parsed.username !== '' || parsed.password !== '') throw new ConfigError(`${name}: must not contain a user name or password (fetch refuses such URLs)`);
     return v.replace(/\/+$/, '');
   };
 

@@ -120,6 +120,22 @@ describe('CommandExecutor', () => {
     }
   });
 
+  it("does not get the service's settings (its secrets among them) or its PostgreSQL connection variables", async () => {
+    const secrets = { JWT_SECRET: 'jwt-secret-for-the-test-0123456789', DATABASE_URL: 'postgres://u:DbPassw0rd@db/x', METRICS_TOKEN: 'metrics-token', PGPASSWORD: 'pg-password', RELOAD_TASKS_TEST_KEPT: 'kept' };
+    Object.assign(process.env, secrets);
+    try {
+      const h = harness('env');
+      const result = await h.executor.run(job(), h.ctx);
+      assert.equal(result.status, 'SUCCEEDED');
+      for (const [name, value] of Object.entries(secrets)) {
+        if (name === 'RELOAD_TASKS_TEST_KEPT') assert.ok(result.log!.includes(`${name}=${value}\n`), 'other variables are passed on');
+        else assert.ok(!result.log!.includes(value), `${name} reached the command: ${result.log}`);
+      }
+    } finally {
+      for (const name of Object.keys(secrets)) delete process.env[name];
+    }
+  });
+
   it('an abort kills the whole process group, children included, and the run settles promptly', async () => {
     const pids = join(dir, 'abort.pids');
     const h = harness(`sleep 30 & echo "$$ $!" > ${pids}; echo started; wait`);

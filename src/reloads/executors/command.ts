@@ -2,7 +2,9 @@
  * The command executor: a reload is a shell command (RELOAD_COMMAND) run with `/bin/sh -c`; exit
  * status 0 means it succeeded.
  *
- * The command gets the service's environment plus
+ * The command gets the service's environment without the service's own settings (config.ts
+ * SETTINGS, its secrets among them) and without PG* variables (libpq's, which the PostgreSQL driver
+ * reads for the service's database), plus
  *   RELOAD_ID, APP_ID, PARTIAL ("true"/"false"), TENANT_ID, USER_ID,
  *   TASK_ID (empty for a manual reload), SCHEDULED_TIME (ISO 8601 UTC, empty for a manual reload),
  *   RELOAD_WEIGHT (1..10), RELOAD_VARIABLES (a JSON object of the load-script variables given to
@@ -19,7 +21,7 @@
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
-import type { ExecutorConfig } from '../../config.js';
+import { SETTINGS, type ExecutorConfig } from '../../config.js';
 import { ReloadAborted, type AbortCause, type ExecutionContext, type ExecutionResult, type Executor, type ReloadJob } from '../executor.js';
 import { boundedLog, MAX_LOG } from '../reload.js';
 
@@ -77,6 +79,16 @@ class Tail {
   }
 }
 
+const SERVICE_SETTINGS = new Set(SETTINGS);
+const LIBPQ = /^PG[A-Z]+$/;
+
+/** What of the service's environment a command gets: all but the service's settings and PG* variables. */
+export function commandEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const out: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(env)) if (!SERVICE_SETTINGS.has(name) && !LIBPQ.test(name)) out[name] = value;
+  return out;
+}
+
 export class CommandExecutor implements Executor {
   readonly name = 'command';
   private readonly shell: string;
@@ -97,7 +109,7 @@ export class CommandExecutor implements Executor {
   run(job: ReloadJob, ctx: ExecutionContext): Promise<ExecutionResult> {
     if (ctx.signal.aborted) return Promise.resolve(abortedResult(abortCause(ctx.signal), 'The command was not started.'));
     const env: NodeJS.ProcessEnv = {
-      ...process.env,
+      ...commandEnvironment(process.env),
       RELOAD_ID: job.id,
       APP_ID: job.appId,
       PARTIAL: job.partial ? 'true' : 'false',
