@@ -57,14 +57,17 @@ export function delay(ms: number, ctx: Pick<ExecutionContext, 'clock' | 'signal'
       reject(ctx.signal.reason);
       return;
     }
+    let cancel = (): void => {};
     const onAbort = (): void => {
       cancel();
       reject(ctx.signal.reason);
     };
-    const cancel = ctx.clock.setTimer(ctx.clock.now() + ms, () => {
+    // Listening first: a timer already due runs its callback at once (the system clock does), and
+    // a listener added after that callback would never be removed.
+    ctx.signal.addEventListener('abort', onAbort, { once: true });
+    cancel = ctx.clock.setTimer(ctx.clock.now() + ms, () => {
       ctx.signal.removeEventListener('abort', onAbort);
       resolve();
     });
-    ctx.signal.addEventListener('abort', onAbort, { once: true });
   });
 }

@@ -423,6 +423,20 @@ describe('QlikCloudExecutor.run', () => {
     assert.equal(fake.lists.length, 0, 'a 429 means the reload was not created: no need to look for it');
   });
 
+  it('Retry-After: 0 (or a date already past) still waits the back-off, instead of retrying in a loop', async () => {
+    const h = harness();
+    fake.postAnswers = [{ status: 429, retryAfter: '0' }, { status: 429, retryAfter: 'Mon, 01 Jan 2001 00:00:00 GMT' }];
+    fake.getAnswers = [{ status: 429, retryAfter: '0' }];
+    const result = await h.drive(h.executor.run(job(), h.ctx));
+    assert.equal(result.status, 'SUCCEEDED');
+    const postGaps = gaps(fake.posts);
+    assert.equal(fake.posts.length, 3);
+    // base 1 s doubling, jitter fixed at the middle (random 0.5): 750, then 1500 ms.
+    assert.ok(postGaps[0]! >= 750 && postGaps[1]! >= 1500, `the back-off, not 0: ${postGaps.join(', ')}`);
+    const gets = fake.seen('GET', /^\/api\/v1\/reloads\/[^/]+$/);
+    assert.ok(gets[1]!.at - gets[0]!.at >= 750, `GET retried after the back-off (got ${gets[1]!.at - gets[0]!.at} ms)`);
+  });
+
   it('backs off exponentially on 5xx, for the POST and for polls', async () => {
     const h = harness();
     fake.postAnswers = [{ status: 503 }, { status: 503 }, { status: 503 }];

@@ -255,7 +255,7 @@ export class QlikCloudExecutor implements Executor {
         ctx.log.warn({ attempts: attempt, last: note }, 'giving up creating the Qlik Cloud reload');
         return { status: 'FAILED', errorCode: 'QLIK_UNAVAILABLE', errorMessage: `Qlik Cloud did not take the reload after ${attempt} attempts; last: ${note}` };
       }
-      wait ??= this.backoff(attempt);
+      wait = this.atLeastBackoff(wait, attempt);
       ctx.log.warn({ attempt, waitMs: wait, last: note }, 'creating the Qlik Cloud reload failed; retrying');
       await delay(wait, ctx);
     }
@@ -339,7 +339,7 @@ export class QlikCloudExecutor implements Executor {
       let wait: number | undefined;
       if (answer.status === 429) {
         failures += 1;
-        wait = this.retryAfter(answer.headers, ctx) ?? this.backoff(failures);
+        wait = this.atLeastBackoff(this.retryAfter(answer.headers, ctx), failures);
       } else if (answer.status >= 500 || answer.status === 200) {
         failures += 1;
         wait = this.backoff(failures);
@@ -387,7 +387,7 @@ export class QlikCloudExecutor implements Executor {
         if (!(e instanceof TransportError)) throw e;
         reason = e.message;
       }
-      if (attempt < 3) await delay(wait ?? this.backoff(attempt), ctx);
+      if (attempt < 3) await delay(this.atLeastBackoff(wait, attempt), ctx);
     }
     return { kind: 'unknown', reason };
   }
@@ -467,6 +467,14 @@ export class QlikCloudExecutor implements Executor {
   private backoff(attempt: number): number {
     const step = Math.min(this.maxBackoffMs, this.baseBackoffMs * 2 ** Math.max(0, attempt - 1));
     return Math.round(step / 2 + this.random() * (step / 2));
+  }
+
+  /**
+   * A wait Qlik asked for (Retry-After), but never less than the back-off: `Retry-After: 0`, or a
+   * date already past, would otherwise retry at once, in a loop as fast as Qlik answers.
+   */
+  private atLeastBackoff(retryAfterMs: number | undefined, attempt: number): number {
+    return Math.max(retryAfterMs ?? 0, this.backoff(attempt));
   }
 
   /** Retry-After in seconds or as an HTTP date; undefined when absent or unreadable. */
