@@ -87,8 +87,9 @@ export class Dispatcher {
     for (const reload of taken) {
       if (this.runs.has(reload.id)) continue;
       this.log.warn({ reloadId: reload.id, previousOwner: reload.leaseOwner, status: reload.status }, 'resuming a reload whose runner stopped');
-      if (reload.status === 'CANCELING') void this.finish(reload, { status: 'CANCELED', log: 'Canceled while its runner was stopped.' });
-      else this.start(reload, 'resume');
+      // A cancel that came while its runner was down: resumed already aborted, so the executor stops
+      // what it still can (asks Qlik Cloud to cancel its reload) before the reload ends CANCELED.
+      this.start(reload, 'resume', reload.status === 'CANCELING' ? 'cancel' : undefined);
     }
     return taken.length;
   }
@@ -133,8 +134,9 @@ export class Dispatcher {
     await all;
   }
 
-  private start(reload: Reload, mode: 'run' | 'resume'): void {
+  private start(reload: Reload, mode: 'run' | 'resume', abortedBy?: AbortCause): void {
     const abort = new AbortController();
+    if (abortedBy) abort.abort(new ReloadAborted(abortedBy));
     const log = this.log.child({ tenantId: reload.tenantId, reloadId: reload.id, taskId: reload.resourceId ?? undefined });
     const deadline = (reload.startTime ?? this.clock.now()) + this.options.runTimeoutMs;
     const cancelTimer = this.clock.setTimer(deadline, () => abort.abort(new ReloadAborted('timeout')));

@@ -65,6 +65,8 @@ class FakeQlik {
   /** The script of reloads created by POST, and what they end with. */
   script: string[] = ['RELOADING', 'SUCCEEDED'];
   final: Pick<FakeReload, 'log' | 'errorCode' | 'errorMessage'> = {};
+  /** Qlik's clock minus ours: added to the creation time of reloads POST creates. */
+  skewMs = 0;
   private seq = 0;
   private held: (() => void) | undefined;
   private server!: Server;
@@ -93,6 +95,7 @@ class FakeQlik {
     this.listAnswers = [];
     this.script = ['RELOADING', 'SUCCEEDED'];
     this.final = {};
+    this.skewMs = 0;
     this.held = undefined;
   }
 
@@ -187,10 +190,10 @@ class FakeQlik {
       const { appId, partial } = body as { appId?: unknown; partial?: unknown };
       if (typeof appId !== 'string') return send(400, { errors: [{ code: 'RELOADS-400', title: 'Bad request', detail: 'appId is required' }] });
       if (next !== undefined && next !== 'hold') {
-        if (next.create) this.add({ appId, partial: partial === true, creationTime: this.clock.now(), script: [...this.script], ...this.final });
+        if (next.create) this.add({ appId, partial: partial === true, creationTime: this.clock.now() + this.skewMs, script: [...this.script], ...this.final });
         return injected(next);
       }
-      const reload = this.add({ appId, partial: partial === true, creationTime: this.clock.now(), script: [...this.script], ...this.final });
+      const reload = this.add({ appId, partial: partial === true, creationTime: this.clock.now() + this.skewMs, script: [...this.script], ...this.final });
       return send(201, this.json(reload));
     }
     if (req.method === 'GET' && url.pathname === '/api/v1/reloads') {
@@ -578,6 +581,34 @@ describe('QlikCloudExecutor when stopped', () => {
     assert.equal(fake.seen('GET', /^\/api\/v1\/reloads\/[^/]+$/).length, 0);
   });
 
+  it('a cancel after a POST whose answer was lost finds the reload Qlik created and cancels it', async () => {
+    const h = harness();
+    fake.script = ['RELOADING'];
+    fake.postAnswers = [{ status: 502, create: true }]; // Qlik took it, the answer did not come through
+    const result = await h.drive(h.executor.run(job(), h.ctx), () => {
+      if (fake.posts.length >= 1 && !h.ctx.signal.aborted) h.abort('cancel'); // during the back-off
+    });
+    assert.equal(result.status, 'CANCELED');
+    const [reload] = [...fake.reloads.values()];
+    assert.equal(fake.posts.length, 1);
+    assert.deepEqual(h.externalIds, [reload!.id], 'the id found is recorded');
+    assert.equal(fake.cancels.length, 1);
+    assert.equal(fake.cancels[0]!.path, `/api/v1/reloads/${reload!.id}/actions/cancel`);
+    assert.match(result.log ?? '', /Asked Qlik Cloud to cancel reload/);
+  });
+
+  it('a timeout after a POST refused for sure (429) cancels nothing and looks for nothing', async () => {
+    const h = harness();
+    fake.postAnswers = [{ status: 429, retryAfter: '5' }];
+    const result = await h.drive(h.executor.run(job(), h.ctx), () => {
+      if (fake.posts.length >= 1 && !h.ctx.signal.aborted) h.abort('timeout');
+    });
+    assert.equal(result.status, 'FAILED');
+    assert.equal(fake.lists.length, 0);
+    assert.equal(fake.cancels.length, 0);
+    assert.match(result.log ?? '', /No Qlik Cloud reload had been started/);
+  });
+
   it('an abort before the run starts sends nothing', async () => {
     const h = harness();
     h.abort('cancel');
@@ -588,6 +619,16 @@ describe('QlikCloudExecutor when stopped', () => {
 });
 
 describe('QlikCloudExecutor.resume', () => {
+  it('resumed already canceled (a cancel while its runner was down), cancels the recorded Qlik reload', async () => {
+    const h = harness();
+    const existing = fake.add({ creationTime: clock.now() - 60_000, status: 'RELOADING', script: ['RELOADING'] });
+    h.abort('cancel');
+    const result = await h.drive(h.executor.resume(job({ externalId: existing.id, creationTime: clock.now() - 120_000 }), h.ctx));
+    assert.equal(result.status, 'CANCELED');
+    assert.deepEqual(fake.cancels.map((c) => c.path), [`/api/v1/reloads/${existing.id}/actions/cancel`]);
+    assert.equal(fake.posts.length, 0);
+  });
+
   it('follows the recorded Qlik reload, without a second POST', async () => {
     const h = harness();
     const existing = fake.add({ creationTime: clock.now() - 60_000, status: 'RELOADING', script: ['RELOADING', 'RELOADING', 'SUCCEEDED'], log: 'resumed fine' });
@@ -616,6 +657,17 @@ describe('QlikCloudExecutor.resume', () => {
     const list = fake.lists[0]!;
     assert.equal(list.query.get('appId'), APP_ID);
     assert.equal(list.query.get('limit'), '10');
+  });
+
+  it("with our clock ahead of Qlik's by half a second, a POST whose answer was lost is still found, not POSTed again", async () => {
+    const h = harness();
+    fake.postAnswers = [{ status: 502, create: true }];
+    fake.skewMs = -500; // Qlik stamps its reloads half a second behind our clock
+    const result = await h.drive(h.executor.run(job({ creationTime: clock.now() }), h.ctx));
+    assert.equal(result.status, 'SUCCEEDED');
+    assert.equal(fake.posts.length, 1, 'no second POST');
+    assert.equal(fake.reloads.size, 1);
+    assert.deepEqual(h.externalIds, [[...fake.reloads.keys()][0]]);
   });
 
   it('without a recorded id and nothing at Qlik, POSTs', async () => {

@@ -190,6 +190,39 @@ describe('shutdown and restart', () => {
   });
 });
 
+describe('a cancel while the runner is down', () => {
+  it('the reload is resumed already canceled, so its executor stops what it started (a Qlik reload), and ends CANCELED', async () => {
+    const exec = new Scripted([], 3_600_000);
+    rig = await createRig({ SHUTDOWN_GRACE_SECONDS: '0' }, exec);
+    const t = await rig.task({ ...hourly, recurrence: ['FREQ=DAILY;BYHOUR=9'] });
+    await rig.at('2027-01-04T09:00:00Z');
+    await rig.scheduler.stop(); // the runner is gone; its lease runs on
+    const [left] = await rig.reloads(t.id);
+    assert.equal(await rig.store.requestCancel('acme', left!.id, rig.clock.now()), 'CANCELING');
+
+    const resumed: Array<{ id: string; aborted: boolean; why: unknown }> = [];
+    const exec2: Executor = {
+      name: 'scripted',
+      run: () => Promise.reject(new Error('not a new run')),
+      async resume(job, ctx) {
+        resumed.push({ id: job.id, aborted: ctx.signal.aborted, why: (ctx.signal.reason as { why?: unknown } | undefined)?.why });
+        return { status: 'CANCELED', log: 'Asked Qlik Cloud to cancel reload Q1 (HTTP 204).' };
+      },
+    };
+    const rig2 = await createRig({}, exec2, { location: rig.location, clock: rig.clock, owner: 'restarted-instance' });
+    try {
+      await rig2.at('2027-01-04T09:00:31Z'); // lease expired: taken over
+      await rig2.scheduler.dispatcher.idle();
+      assert.deepEqual(resumed, [{ id: left!.id, aborted: true, why: 'cancel' }]);
+      const done = (await rig2.store.getReload('acme', left!.id))!;
+      assert.equal(done.status, 'CANCELED');
+      assert.equal(done.log, 'Asked Qlik Cloud to cancel reload Q1 (HTTP 204).');
+    } finally {
+      await rig2.close();
+    }
+  });
+});
+
 describe('the loop', () => {
   it('sleeps until the next due instant, wakes when a task changes, and fires on time', async () => {
     rig = await createRig();

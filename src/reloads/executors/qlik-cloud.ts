@@ -88,6 +88,11 @@ class TransportError extends Error {
 /** What this run knows; read when an abort interrupts it. */
 interface RunState {
   id: string | undefined;
+  /**
+   * Whether Qlik may hold a reload of this run whose id is not known: a POST was sent (its answer
+   * may have been lost, or cut by an abort), or the run is resumed without a recorded id.
+   */
+  unknownMayExist: boolean;
 }
 
 type PostOutcome =
@@ -96,6 +101,14 @@ type PostOutcome =
   | { readonly kind: 'retry'; readonly failure: string; readonly mayExist: boolean; readonly retryAfterMs: number | undefined };
 
 type Found = { readonly kind: 'found'; readonly reload: QlikReload } | { readonly kind: 'none' } | { readonly kind: 'unknown'; readonly reason: string };
+
+/**
+ * How far Qlik's clock may be behind ours when a reload is looked for by its creation time (a POST
+ * whose answer was lost): without it, a clock here half a second ahead made a retry POST a second
+ * reload instead of finding the first. Small, since a reload of the app created before this one is
+ * someone else's; clocks kept by NTP are within milliseconds of each other.
+ */
+const CLOCK_SKEW_MS = 2_000;
 
 export class QlikCloudExecutor implements Executor {
   readonly name = 'qlik-cloud';
@@ -129,7 +142,7 @@ export class QlikCloudExecutor implements Executor {
   }
 
   run(job: ReloadJob, ctx: ExecutionContext): Promise<ExecutionResult> {
-    return this.guarded(ctx, async (state) => {
+    return this.guarded(job, ctx, async (state) => {
       const created = await this.create(job, ctx, state);
       if ('status' in created) return created;
       return this.follow(created.id, ctx, false);
@@ -137,13 +150,14 @@ export class QlikCloudExecutor implements Executor {
   }
 
   resume(job: ReloadJob, ctx: ExecutionContext): Promise<ExecutionResult> {
-    return this.guarded(ctx, async (state) => {
+    return this.guarded(job, ctx, async (state) => {
       if (job.externalId) {
         state.id = job.externalId;
         ctx.log.info({ qlikReloadId: job.externalId }, 'following the Qlik Cloud reload started before the restart');
         return this.follow(job.externalId, ctx, true);
       }
       // The run stopped before Qlik's id was recorded: it may or may not have created a reload.
+      state.unknownMayExist = true;
       const found = await this.findExisting(job, ctx);
       if (found.kind === 'unknown') {
         return {
@@ -158,6 +172,7 @@ export class QlikCloudExecutor implements Executor {
         ctx.log.warn({ qlikReloadId: found.reload.id }, 'adopting a Qlik Cloud reload that was created before the restart');
         return this.follow(found.reload.id, ctx, true);
       }
+      state.unknownMayExist = false;
       const created = await this.create(job, ctx, state);
       if ('status' in created) return created;
       return this.follow(created.id, ctx, false);
@@ -165,25 +180,37 @@ export class QlikCloudExecutor implements Executor {
   }
 
   /** Runs `body`; if the context aborts it, stops (and cancels at Qlik for cancel and timeout). */
-  private async guarded(ctx: ExecutionContext, body: (state: RunState) => Promise<ExecutionResult>): Promise<ExecutionResult> {
-    const state: RunState = { id: undefined };
+  private async guarded(job: ReloadJob, ctx: ExecutionContext, body: (state: RunState) => Promise<ExecutionResult>): Promise<ExecutionResult> {
+    const state: RunState = { id: undefined, unknownMayExist: false };
     try {
       return await body(state);
     } catch (e) {
-      if (ctx.signal.aborted) return this.aborted(state.id, ctx);
+      if (ctx.signal.aborted) return this.aborted(state, job, ctx);
       throw e;
     }
   }
 
-  private async aborted(id: string | undefined, ctx: ExecutionContext): Promise<ExecutionResult> {
+  private async aborted(state: RunState, job: ReloadJob, ctx: ExecutionContext): Promise<ExecutionResult> {
     const why = abortCause(ctx.signal);
+    let id = state.id;
     if (why === 'shutdown') {
       ctx.log.info({ qlikReloadId: id }, 'stopped following the Qlik Cloud reload for shutdown; it will be resumed');
       return { status: 'FAILED', errorCode: 'SHUTDOWN', errorMessage: 'the service stopped while following the reload' };
     }
     let note: string;
+    if (id === undefined && state.unknownMayExist) {
+      // Stopped before Qlik's id was known, after a POST that may have created the reload (or
+      // before a restart): look for it, bounded in real time, so that it is not left running.
+      const found = await this.findExisting(job, { ...ctx, signal: AbortSignal.timeout(this.cancelTimeoutMs) }).catch((e: unknown) => ({ kind: 'unknown' as const, reason: describeError(e).message }));
+      if (found.kind === 'found') {
+        id = found.reload.id;
+        await this.record(id, ctx);
+      } else if (found.kind === 'unknown') {
+        ctx.log.warn({ reason: found.reason }, 'could not tell whether Qlik Cloud had started the reload; nothing cancelled there');
+      }
+    }
     if (id === undefined) {
-      note = 'No Qlik Cloud reload had been started.';
+      note = state.unknownMayExist ? 'No Qlik Cloud reload of it was found.' : 'No Qlik Cloud reload had been started.';
     } else {
       note = await this.cancelAtQlik(id, ctx);
     }
@@ -235,10 +262,12 @@ export class QlikCloudExecutor implements Executor {
           ctx.log.warn({ qlikReloadId: found.reload.id }, 'the earlier POST had created the Qlik Cloud reload after all; following it');
           return { id: found.reload.id };
         }
-        if (found.kind === 'none') mayExist = false;
+        if (found.kind === 'none') mayExist = state.unknownMayExist = false;
         else note = `${lastFailure} (and whether that created a reload could not be checked: ${found.reason})`;
       }
       if (!mayExist) {
+        // Until its answer says otherwise (an abort may cut it); a POST after an abort is never sent.
+        state.unknownMayExist = !ctx.signal.aborted;
         const posted = await this.post(job, ctx);
         if (posted.kind === 'created') {
           state.id = posted.id;
@@ -246,9 +275,12 @@ export class QlikCloudExecutor implements Executor {
           ctx.log.info({ qlikReloadId: posted.id, attempt }, 'Qlik Cloud reload created');
           return { id: posted.id };
         }
-        if (posted.kind === 'final') return posted.result;
+        if (posted.kind === 'final') {
+          state.unknownMayExist = false;
+          return posted.result;
+        }
         note = lastFailure = posted.failure;
-        mayExist = posted.mayExist;
+        mayExist = state.unknownMayExist = posted.mayExist;
         wait = posted.retryAfterMs;
       }
       if (attempt >= this.maxCreateAttempts) {
@@ -360,8 +392,8 @@ export class QlikCloudExecutor implements Executor {
   /**
    * Looks in the app's latest reloads for one this reload may have created before its id was
    * recorded: started through the API (type `external`), of the same kind (partial or not),
-   * created at or after this reload was. The earliest such is taken: this reload POSTs as soon as it
-   * starts. Retries 429/5xx/connection errors a few times, then says it could not tell.
+   * created at or after this reload was (on Qlik's clock, give or take CLOCK_SKEW_MS). The earliest
+   * such is taken: this reload POSTs as soon as it starts. Retries 429/5xx/connection errors a few times, then says it could not tell.
    */
   private async findExisting(job: ReloadJob, ctx: ExecutionContext): Promise<Found> {
     const path = `/api/v1/reloads?appId=${encodeURIComponent(job.appId)}&limit=10&log=false`;
@@ -375,10 +407,12 @@ export class QlikCloudExecutor implements Executor {
             .filter((r): r is QlikReload => isRecord(r) && typeof r.id === 'string')
             .filter((r) => (r.type === undefined || r.type === 'external') && (r.partial === undefined || r.partial === job.partial))
             .map((r) => ({ r, created: typeof r.creationTime === 'string' ? Date.parse(r.creationTime) : NaN }))
-            .filter((c) => Number.isFinite(c.created) && c.created >= job.creationTime)
+            .filter((c) => Number.isFinite(c.created) && c.created >= job.creationTime - CLOCK_SKEW_MS)
             .sort((a, b) => a.created - b.created);
-          const first = candidates[0];
-          return first ? { kind: 'found', reload: first.r } : { kind: 'none' };
+          // Qlik's creation time is on Qlik's clock: one a little before ours (a clock running ahead
+          // here) is taken only when none is at or after it, and then the latest such.
+          const pick = candidates.find((c) => c.created >= job.creationTime) ?? candidates[candidates.length - 1];
+          return pick ? { kind: 'found', reload: pick.r } : { kind: 'none' };
         }
         reason = `listing the app's reloads answered ${answer.status}: ${qlikError(answer.status, answer.body, answer.text).message}`;
         if (answer.status === 429) wait = this.retryAfter(answer.headers, ctx);
