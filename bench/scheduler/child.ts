@@ -21,7 +21,7 @@ import {
 
 export type Job =
   | { readonly kind: 'sustained'; readonly label: string; readonly out: string; readonly options: SustainedOptions }
-  | { readonly kind: 'seed-sustained'; readonly label: string; readonly out: string; readonly options: SustainedOptions & { db: string } }
+  | { readonly kind: 'seed-sustained'; readonly label: string; readonly out: string; readonly options: SustainedOptions & { db: string; historyRounds?: number } }
   | { readonly kind: 'herd'; readonly label: string; readonly out: string; readonly options: HerdOptions }
   | { readonly kind: 'herd-sys'; readonly label: string; readonly out: string; readonly options: HerdSysOptions }
   | { readonly kind: 'sustained-sys'; readonly label: string; readonly out: string; readonly options: SustainedSysOptions }

@@ -20,6 +20,9 @@ import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import Database from 'better-sqlite3';
 import { ManualClock, systemClock } from '../../src/clock.js';
+import { queuedReload } from '../../src/reloads/reload.js';
+import { reloadToValues } from '../../src/store/reload-row.js';
+import { INSERT_RELOAD } from '../../src/store/sqlite/reload-sql.js';
 import type { FiredOccurrence } from '../../src/store/store.js';
 import type { CeilingResult } from './ceiling.js';
 import type { TaskCreate } from '../../src/tasks/task.js';
@@ -291,8 +294,38 @@ export function sustainedEnv(mode: SustainedOptions['mode']): Record<string, str
     : { SIMULATED_DURATION_MS: '0', MAX_CONCURRENT_RELOADS: '100000', MAX_CONCURRENT_RELOADS_PER_TENANT: '100000' };
 }
 
-export async function seedSustained(path: string, o: Pick<SustainedOptions, 'tasks' | 'mix'>): Promise<SeedResult> {
-  return seed(path, minutelySpec(o.tasks, o.mix, T0 - 1));
+export async function seedSustained(path: string, o: Pick<SustainedOptions, 'tasks' | 'mix'> & { historyRounds?: number }): Promise<SeedResult & { history?: number }> {
+  const seeded = await seed(path, minutelySpec(o.tasks, o.mix, T0 - 1));
+  if (!o.historyRounds) return seeded;
+  return { ...seeded, history: addHistory(path, o.historyRounds) };
+}
+
+/**
+ * Reloads on record, as a service that has run for a while has them: per round, one finished
+ * scheduled reload of every task (its app, owner and id), rounds a minute apart and all ended an
+ * hour before T0, so retention keeps them and the sustained run's firings go into full indexes.
+ * Returns how many were added.
+ */
+function addHistory(path: string, rounds: number): number {
+  const db = new Database(path);
+  try {
+    db.pragma('synchronous = OFF'); // nobody else uses the file while it is seeded
+    const tasks = db.prepare('SELECT id, tenant_id, user_id, app_id FROM reload_tasks').all() as Array<{ id: string; tenant_id: string; user_id: string; app_id: string }>;
+    const insert = db.prepare(INSERT_RELOAD);
+    for (let round = 0; round < rounds; round++) {
+      db.transaction(() => {
+        for (const [i, t] of tasks.entries()) {
+          const at = T0 - 3_600_000 - (rounds - round) * 60_000 + (i % 60) * 1000;
+          const r = queuedReload({ tenantId: t.tenant_id, userId: t.user_id, appId: t.app_id, partial: false, type: 'chronos', resourceType: 'reload-tasks', resourceId: t.id, scheduledTime: at }, at);
+          insert.run(reloadToValues({ ...r, status: 'SUCCEEDED', startTime: at, endTime: at + 1000, executor: 'simulated' }, 'integer'));
+        }
+      })();
+    }
+    db.pragma('wal_checkpoint(TRUNCATE)');
+    return rounds * tasks.length;
+  } finally {
+    db.close();
+  }
 }
 
 const PASS_OPS = ['fireDue', 'expireQueued', 'nextLeaseExpiry', 'takeExpiredLeases', 'claimQueued', 'finishReload', 'finishReloads'] as const;
