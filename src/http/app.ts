@@ -109,7 +109,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // them) send Content-Type: application/json on GET and DELETE too. Fastify's parser would answer
   // 400. Keys like __proto__ are refused, as Fastify's own parser does.
   app.removeContentTypeParser(['application/json']);
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    // A compressed body is not decoded: say so, rather than "not valid JSON".
+    const encoding = request.headers['content-encoding']?.trim().toLowerCase();
+    if (encoding !== undefined && encoding !== '' && encoding !== 'identity') {
+      done(Object.assign(new Error('unsupported Content-Encoding'), { statusCode: 415, code: 'RT_UNSUPPORTED_ENCODING' }), undefined);
+      return;
+    }
     const text = body as string;
     if (text.trim() === '') return done(null, undefined);
     try {
@@ -385,6 +391,8 @@ function errorHandler(error: FastifyError | Error, request: FastifyRequest, repl
       return sendError(reply, request, 'HTTP-413', `the request body is larger than ${BODY_LIMIT} bytes`);
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return sendError(reply, request, 'HTTP-415', `unsupported Content-Type '${clip(String(request.headers['content-type'] ?? ''))}'; send application/json`);
+    case 'RT_UNSUPPORTED_ENCODING':
+      return sendError(reply, request, 'HTTP-415', `unsupported Content-Encoding '${clip(String(request.headers['content-encoding'] ?? ''))}'; send the body uncompressed`);
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return sendError(reply, request, 'HTTP-400', 'the request body is not valid JSON');
     case 'FST_ERR_CTP_PROTO_POISONING':

@@ -190,6 +190,16 @@ describe('POST /api/v1/reload-tasks', () => {
       assert.equal(errorOf(res).code, 'HTTP-415');
     }
   });
+
+  it('415 naming the encoding for a compressed body, which is not decoded', async () => {
+    const { gzipSync } = await import('node:zlib');
+    const body = gzipSync(JSON.stringify({ appId: 'a', timeZone: 'UTC' }));
+    const res = await api.app.inject({ method: 'POST', url: '/api/v1/reload-tasks', payload: body, headers: { authorization: `Bearer ${await api.token('acme', 'alice')}`, 'content-type': 'application/json', 'content-encoding': 'gzip' } });
+    assert.equal(res.statusCode, 415);
+    assert.equal(errorOf(res).detail, "unsupported Content-Encoding 'gzip'; send the body uncompressed");
+    const plain = await api.call('POST', '/api/v1/reload-tasks', { body: { appId: 'a', timeZone: 'UTC' }, headers: { 'content-encoding': 'identity' } });
+    assert.equal(plain.statusCode, 201);
+  });
 });
 
 describe('GET /api/v1/reload-tasks/{taskId}', () => {
