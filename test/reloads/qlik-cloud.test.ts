@@ -62,6 +62,8 @@ class FakeQlik {
   getAnswers: Injected[] = [];
   /** Answers for the next list calls. */
   listAnswers: Injected[] = [];
+  /** Answers for the next cancel calls. */
+  cancelAnswers: Injected[] = [];
   /** The script of reloads created by POST, and what they end with. */
   script: string[] = ['RELOADING', 'SUCCEEDED'];
   final: Pick<FakeReload, 'log' | 'errorCode' | 'errorMessage'> = {};
@@ -93,6 +95,7 @@ class FakeQlik {
     this.postAnswers = [];
     this.getAnswers = [];
     this.listAnswers = [];
+    this.cancelAnswers = [];
     this.script = ['RELOADING', 'SUCCEEDED'];
     this.final = {};
     this.skewMs = 0;
@@ -211,6 +214,8 @@ class FakeQlik {
     }
     const cancel = /^\/api\/v1\/reloads\/([^/]+)\/actions\/cancel$/.exec(url.pathname);
     if (req.method === 'POST' && cancel) {
+      const next = this.cancelAnswers.shift();
+      if (next) return injected(next);
       const reload = this.reloads.get(decodeURIComponent(cancel[1]!));
       if (!reload) return send(404, { errors: [{ code: 'RELOADS-404', title: 'Not found' }] });
       if (['SUCCEEDED', 'FAILED', 'CANCELED', 'EXCEEDED_LIMIT'].includes(reload.status)) return send(400, { errors: [{ code: 'RELOADS-400', title: 'The reload has ended' }] });
@@ -540,6 +545,20 @@ describe('QlikCloudExecutor when stopped', () => {
     assert.equal(fake.cancels[0]!.path, `/api/v1/reloads/${reload!.id}/actions/cancel`);
     assert.equal(reload!.status, 'CANCELING');
     assert.equal(clock.pendingTimers, 0);
+  });
+
+  it('a cancel that Qlik answers 429 or 5xx is asked again, within its time', async () => {
+    const h = harness();
+    fake.script = ['RELOADING'];
+    fake.cancelAnswers = [{ status: 429, retryAfter: '0' }, { status: 503 }];
+    const result = await h.drive(h.executor.run(job(), h.ctx), () => {
+      if (fake.seen('GET', /^\/api\/v1\/reloads\/[^/]+$/).length >= 1 && !h.ctx.signal.aborted) h.abort('cancel');
+    });
+    assert.equal(result.status, 'CANCELED');
+    assert.equal(fake.cancels.length, 3);
+    assert.match(result.log ?? '', /^Asked Qlik Cloud to cancel reload .* \(HTTP 202\)\.$/);
+    const [reload] = [...fake.reloads.values()];
+    assert.equal(reload!.status, 'CANCELING');
   });
 
   it('on timeout, cancels at Qlik too and fails', async () => {

@@ -218,29 +218,52 @@ export class QlikCloudExecutor implements Executor {
     return { status: 'FAILED', log: note, errorCode: 'TIMEOUT', errorMessage: 'the reload ran past its time limit' };
   }
 
-  /** POST …/actions/cancel, once, bounded in real time; says what happened. Never throws. */
+  /**
+   * POST …/actions/cancel, bounded in real time (cancelTimeoutMs in all); says what happened. Never
+   * throws. A 429, a 5xx or a failed connection is tried again, up to three attempts, after the
+   * back-off or Retry-After while the time allows: Qlik allows 50 cancels a minute, and a wave of
+   * timeouts must not leave reloads running there for want of a second try.
+   */
   private async cancelAtQlik(id: string, ctx: ExecutionContext): Promise<string> {
     const path = `/api/v1/reloads/${encodeURIComponent(id)}/actions/cancel`;
-    try {
-      const res = await this.fetchImpl(this.base + path, {
-        method: 'POST',
-        headers: this.headers(false),
-        signal: AbortSignal.timeout(this.cancelTimeoutMs),
-        redirect: 'manual',
-      });
-      const text = await res.text();
-      if (res.ok) {
-        ctx.log.info({ qlikReloadId: id, status: res.status }, 'asked Qlik Cloud to cancel the reload');
-        return `Asked Qlik Cloud to cancel reload ${id} (HTTP ${res.status}).`;
+    const until = performance.now() + this.cancelTimeoutMs;
+    let last = '';
+    for (let attempt = 1; attempt <= 3; attempt += 1) {
+      let wait: number;
+      try {
+        const res = await this.fetchImpl(this.base + path, {
+          method: 'POST',
+          headers: this.headers(false),
+          signal: AbortSignal.timeout(Math.max(1, Math.round(until - performance.now()))),
+          redirect: 'manual',
+        });
+        const text = await res.text();
+        if (res.ok) {
+          ctx.log.info({ qlikReloadId: id, status: res.status, attempt }, 'asked Qlik Cloud to cancel the reload');
+          return `Asked Qlik Cloud to cancel reload ${id} (HTTP ${res.status}).`;
+        }
+        const detail = qlikError(res.status, parseJson(text), text).message;
+        if (res.status !== 429 && res.status < 500) {
+          ctx.log.warn({ qlikReloadId: id, status: res.status, detail }, 'Qlik Cloud refused to cancel the reload');
+          return `Qlik Cloud did not cancel reload ${id}: ${detail}`;
+        }
+        last = `Qlik Cloud did not cancel reload ${id}: ${detail}`;
+        wait = this.atLeastBackoff(res.status === 429 ? this.retryAfter(res.headers, ctx) : undefined, attempt);
+      } catch (e) {
+        last = `Could not ask Qlik Cloud to cancel reload ${id}: ${describeError(e).message}`;
+        wait = this.backoff(attempt);
       }
-      const detail = qlikError(res.status, parseJson(text), text).message;
-      ctx.log.warn({ qlikReloadId: id, status: res.status, detail }, 'Qlik Cloud refused to cancel the reload');
-      return `Qlik Cloud did not cancel reload ${id}: ${detail}`;
-    } catch (e) {
-      const detail = describeError(e).message;
-      ctx.log.warn({ qlikReloadId: id, detail }, 'could not ask Qlik Cloud to cancel the reload');
-      return `Could not ask Qlik Cloud to cancel reload ${id}: ${detail}`;
+      if (attempt === 3 || performance.now() + wait >= until) break;
+      ctx.log.warn({ qlikReloadId: id, attempt, waitMs: wait, last }, 'asking Qlik Cloud to cancel the reload again shortly');
+      // On the context's clock (the reload's own signal has fired: bounded by the time left instead).
+      try {
+        await delay(wait, { clock: ctx.clock, signal: AbortSignal.timeout(Math.max(1, Math.round(until - performance.now()))) });
+      } catch {
+        break;
+      }
     }
+    ctx.log.warn({ qlikReloadId: id, last }, 'could not get Qlik Cloud to cancel the reload');
+    return last;
   }
 
   /**
