@@ -41,6 +41,12 @@ export interface ExecutionResult {
 
 export interface Executor {
   readonly name: string;
+  /**
+   * Whether a run stopped by a shutdown can be taken up again by `resume` (true unless said). A
+   * run that cannot (a command: its process dies with the service's stop) has its outcome recorded
+   * at the shutdown, output included, instead of being left for a restart to call it lost.
+   */
+  readonly resumable?: boolean;
   /** Runs the reload to its end. Must settle soon after `ctx.signal` aborts. */
   run(job: ReloadJob, ctx: ExecutionContext): Promise<ExecutionResult>;
   /**

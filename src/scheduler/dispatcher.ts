@@ -156,7 +156,9 @@ export class Dispatcher {
       }
       cancelTimer();
       const cause = abort.signal.aborted ? (abort.signal.reason as ReloadAborted).why : undefined;
-      if (cause === 'shutdown') return; // left for a restart to resume
+      // Left for a restart (or another instance) to resume, unless its executor cannot take it up:
+      // then what it ended with (a command stopped, with its output) is recorded now.
+      if (cause === 'shutdown' && this.executor.resumable !== false) return;
       await this.finish(reload, outcome(result, cause, this.options.runTimeoutMs));
     })()
       .catch((e: unknown) => log.error({ err: e }, 'could not record the outcome of a reload; its lease will expire and it will be resumed'))

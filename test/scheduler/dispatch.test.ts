@@ -169,7 +169,8 @@ describe('shutdown and restart', () => {
     rig = await createRig({ SHUTDOWN_GRACE_SECONDS: '0' }, exec);
     const t = await rig.task({ ...hourly, recurrence: ['FREQ=DAILY;BYHOUR=9'] });
     await rig.at('2027-01-04T09:00:00Z');
-    await rig.scheduler.stop();
+    await rig.scheduler.dispatcher.drain(0); // what stop() does after the loop (the passes here are run by hand)
+    assert.equal(rig.scheduler.dispatcher.running, 0, 'the run was stopped');
     const [left] = await rig.reloads(t.id);
     assert.equal(left!.status, 'RELOADING');
     // "Restart": a new scheduler on the same database and clock.
@@ -190,13 +191,40 @@ describe('shutdown and restart', () => {
   });
 });
 
+describe('shutdown with an executor that cannot resume (a command)', () => {
+  it('records what the stopped run ended with, output included, instead of leaving it for a restart to call lost', async () => {
+    const exec: Executor = {
+      name: 'command',
+      resumable: false,
+      async run(_job, ctx) {
+        try {
+          await delay(3_600_000, ctx);
+        } catch {
+          // stopped: what a command executor answers, with the tail of the output
+        }
+        return { status: 'FAILED', errorCode: 'SHUTDOWN', errorMessage: 'the service shut down while the command ran, and stopped it', log: '--- stdout ---\nhalfway\n' };
+      },
+      resume: () => Promise.reject(new Error('a command cannot be resumed')),
+    };
+    rig = await createRig({ SHUTDOWN_GRACE_SECONDS: '0' }, exec);
+    const t = await rig.task({ ...hourly, recurrence: ['FREQ=DAILY;BYHOUR=9'] });
+    await rig.at('2027-01-04T09:00:00Z');
+    await rig.scheduler.dispatcher.drain(0); // what stop() does after the loop (the passes here are run by hand)
+    const [r] = await rig.reloads(t.id);
+    assert.equal(r!.status, 'FAILED');
+    assert.equal(r!.errorCode, 'SHUTDOWN');
+    assert.equal(r!.log, '--- stdout ---\nhalfway\n');
+    assert.equal(r!.leaseOwner, null, 'nothing left for a restart to take over');
+  });
+});
+
 describe('a cancel while the runner is down', () => {
   it('the reload is resumed already canceled, so its executor stops what it started (a Qlik reload), and ends CANCELED', async () => {
     const exec = new Scripted([], 3_600_000);
     rig = await createRig({ SHUTDOWN_GRACE_SECONDS: '0' }, exec);
     const t = await rig.task({ ...hourly, recurrence: ['FREQ=DAILY;BYHOUR=9'] });
     await rig.at('2027-01-04T09:00:00Z');
-    await rig.scheduler.stop(); // the runner is gone; its lease runs on
+    await rig.scheduler.dispatcher.drain(0); // the runner is gone; its lease runs on
     const [left] = await rig.reloads(t.id);
     assert.equal(await rig.store.requestCancel('acme', left!.id, rig.clock.now()), 'CANCELING');
 

@@ -91,6 +91,7 @@ export function commandEnvironment(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
 
 export class CommandExecutor implements Executor {
   readonly name = 'command';
+  readonly resumable = false;
   private readonly shell: string;
   private readonly maxStreamBytes: number;
   private readonly killGraceMs: number;
@@ -256,5 +257,6 @@ function abortCause(signal: AbortSignal): AbortCause {
 function abortedResult(why: AbortCause, log: string): ExecutionResult {
   const bounded = boundedLog(log);
   if (why === 'cancel') return { status: 'CANCELED', log: bounded };
-  return { status: 'FAILED', log: bounded, errorCode: why === 'timeout' ? 'TIMEOUT' : 'SHUTDOWN', errorMessage: `the command was stopped (${why})` };
+  if (why === 'shutdown') return { status: 'FAILED', log: bounded, errorCode: 'SHUTDOWN', errorMessage: 'the service shut down while the command ran, and stopped it' };
+  return { status: 'FAILED', log: bounded, errorCode: 'TIMEOUT', errorMessage: `the command was stopped (${why})` };
 }
