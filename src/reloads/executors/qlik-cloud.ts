@@ -416,7 +416,8 @@ export class QlikCloudExecutor implements Executor {
    * Looks in the app's latest reloads for one this reload may have created before its id was
    * recorded: started through the API (type `external`), of the same kind (partial or not),
    * created at or after this reload was (on Qlik's clock, give or take CLOCK_SKEW_MS). The earliest
-   * such is taken: this reload POSTs as soon as it starts. Retries 429/5xx/connection errors a few times, then says it could not tell.
+   * such is taken: this reload POSTs as soon as it starts. Retries 429/5xx/connection errors a few
+   * times, then says it could not tell.
    */
   private async findExisting(job: ReloadJob, ctx: ExecutionContext): Promise<Found> {
     const path = `/api/v1/reloads?appId=${encodeURIComponent(job.appId)}&limit=10&log=false`;
