@@ -407,6 +407,15 @@ describe('QlikCloudExecutor.run', () => {
     assert.equal(r2.status, 'CANCELED');
   });
 
+  it('a status it does not know is followed as still running, with a warning', async () => {
+    const h = harness();
+    fake.script = ['RELOADING', 'PAUSED', 'PAUSED', 'SUCCEEDED'];
+    const result = await h.drive(h.executor.run(job(), h.ctx));
+    assert.equal(result.status, 'SUCCEEDED');
+    const warnings = h.logLines.map((l) => JSON.parse(l) as { level: number; msg: string; qlikStatus?: string }).filter((l) => l.level === 40 && l.qlikStatus === 'PAUSED');
+    assert.equal(warnings.length, 1, 'warned once, when it changed to the unknown status');
+  });
+
   it('keeps only the tail of a huge Qlik log', async () => {
     const h = harness();
     fake.script = ['FAILED'];

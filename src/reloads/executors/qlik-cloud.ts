@@ -62,6 +62,7 @@ export interface QlikReload {
 }
 
 const FINAL_STATUSES = new Set(['SUCCEEDED', 'FAILED', 'CANCELED', 'EXCEEDED_LIMIT']);
+const ACTIVE_STATUSES = new Set(['QUEUED', 'RELOADING', 'CANCELING']);
 /** Connection errors where the request surely never reached Qlik (so no reload can have been created). */
 const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
 
@@ -383,7 +384,10 @@ export class QlikCloudExecutor implements Executor {
         const reload = answer.body as unknown as QlikReload;
         const status = typeof reload.status === 'string' ? reload.status : 'UNKNOWN';
         if (status !== lastStatus) {
-          ctx.log.info({ qlikReloadId: id, qlikStatus: status }, 'Qlik Cloud reload status');
+          if (FINAL_STATUSES.has(status) || ACTIVE_STATUSES.has(status)) ctx.log.info({ qlikReloadId: id, qlikStatus: status }, 'Qlik Cloud reload status');
+          // Not ended for sure, so followed on (ending it here could start the task's next reload
+          // beside a running one); an operator should hear of it, as it runs until the time limit.
+          else ctx.log.warn({ qlikReloadId: id, qlikStatus: status }, 'Qlik Cloud reports a status this service does not know; following it as still running');
           lastStatus = status;
         }
         if (FINAL_STATUSES.has(status)) return finalResult(id, status, reload);
