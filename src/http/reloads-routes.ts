@@ -299,7 +299,11 @@ export async function reloadsRoutes(app: FastifyInstance, o: ReloadsRoutesOption
       // As Qlik's Reloads API: while a reload of the app waits in the queue, another is refused
       // (that one reloads the app when it starts); once it runs, a new one may queue behind it.
       const pending = await store.insertReloadUnlessPending(reload);
-      if (pending) throw new ApiError('RELOADS-429', `appId: a reload of app '${reload.appId}' is already queued (reload ${pending.id}); it reloads the app when it starts`);
+      if (pending) {
+        // Its id only to whoever may read it (its owner, an admin): another user learns that one waits.
+        const which = pending.userId === p.userId || p.admin ? ` (reload ${pending.id})` : '';
+        throw new ApiError('RELOADS-429', `appId: a reload of app '${reload.appId}' is already queued${which}; it reloads the app when it starts`);
+      }
       o.onQueued();
       return reply.code(201).header('location', self).send(reloadToJson(reload, self, true));
     },

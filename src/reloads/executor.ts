@@ -8,7 +8,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock.js';
 import type { Reload } from './reload.js';
 
-export type ReloadJob = Pick<Reload, 'id' | 'tenantId' | 'userId' | 'appId' | 'partial' | 'type' | 'resourceId' | 'scheduledTime' | 'externalId' | 'attempts' | 'creationTime' | 'weight' | 'variables'>;
+export type ReloadJob = Pick<Reload, 'id' | 'tenantId' | 'userId' | 'appId' | 'partial' | 'type' | 'resourceType' | 'resourceId' | 'scheduledTime' | 'externalId' | 'attempts' | 'creationTime' | 'weight' | 'variables'>;
 
 /** Why a run's signal was aborted. */
 export type AbortCause = 'cancel' | 'timeout' | 'shutdown';

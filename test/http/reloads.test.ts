@@ -217,7 +217,12 @@ describe('POST and GET /api/v1/reloads', () => {
     assert.deepEqual(listed.data.map((r: { id: string }) => r.id), [first.id]);
     // Another user of the tenant is refused too (the app has a pending reload, whoever asked);
     // another app, and the same app id in another tenant, are not.
-    assert.equal((await api.call('POST', '/api/v1/reloads', { body: { appId: 'app-busy' }, as: 'bob' })).statusCode, 429);
+    const bobs = await api.call('POST', '/api/v1/reloads', { body: { appId: 'app-busy' }, as: 'bob' });
+    assert.equal(bobs.statusCode, 429);
+    // without the id of a reload bob may not read; the tenant's admin gets it
+    assert.equal(errorOf(bobs).detail, "appId: a reload of app 'app-busy' is already queued; it reloads the app when it starts");
+    const admins = await api.call('POST', '/api/v1/reloads', { body: { appId: 'app-busy' }, as: 'root', admin: true });
+    assert.ok(errorOf(admins).detail.includes(`(reload ${first.id})`));
     await reload({ appId: 'app-free' });
     await reload({ appId: 'app-busy' }, ['globex', 'alice']);
     // Once the queued reload has started (a dispatcher claimed it), a new one may queue behind it.

@@ -39,6 +39,7 @@ function job(over: Partial<ReloadJob> = {}): ReloadJob {
     appId: '116dbfae-7fb9-4983-8e23-5ccd8c508722',
     partial: false,
     type: 'chronos',
+    resourceType: 'reload-tasks',
     resourceId: '0193a0000000000000000001',
     scheduledTime: Date.parse('2026-12-01T11:59:00Z'),
     externalId: null,
@@ -115,6 +116,10 @@ describe('CommandExecutor', () => {
       const h = harness(cmd);
       const manual = await h.executor.run(job({ partial: true, resourceId: null, scheduledTime: null, type: 'external', weight: 3, variables: { vYear: '2027', 'v Name': "it's" } }), h.ctx);
       for (const line of ['PARTIAL=[true]', 'TASK_ID=[]', 'SCHEDULED_TIME=[]', 'RELOAD_WEIGHT=[3]', `RELOAD_VARIABLES=[{"vYear":"2027","v Name":"it's"}]`]) assert.ok(manual.log!.includes(`${line}\n`), `${line} in ${manual.log}`);
+      // Another service's resource id (POST /reloads with resourceType automate) is not a task of this service.
+      const h2 = harness(cmd);
+      const other = await h2.executor.run(job({ resourceType: 'automate', resourceId: 'flow-1', scheduledTime: null, type: 'external' }), h2.ctx);
+      assert.ok(other.log!.includes('TASK_ID=[]\n'), other.log);
     } finally {
       delete process.env.RELOAD_TASKS_TEST_INHERITED;
     }

@@ -330,6 +330,7 @@ function job(over: Partial<ReloadJob> = {}): ReloadJob {
     appId: APP_ID,
     partial: false,
     type: 'chronos',
+    resourceType: 'reload-tasks',
     resourceId: '0193a0000000000000000001',
     scheduledTime: NOW,
     externalId: null,

@@ -197,6 +197,7 @@ function job(over: Partial<ReloadJob> = {}): ReloadJob {
     appId: '116dbfae-7fb9-4983-8e23-5ccd8c508722',
     partial: false,
     type: 'chronos',
+    resourceType: 'reload-tasks',
     resourceId: '0193a0000000000000000001',
     scheduledTime: Date.parse('2026-12-01T11:59:00Z'),
     externalId: null,
@@ -259,6 +260,12 @@ describe('WebhookExecutor', () => {
     assert.equal(p.scheduledTime, null);
     assert.equal(p.partial, true);
     assert.equal(p.type, 'external');
+  });
+
+  it("sends no taskId for another service's resource (POST /reloads with resourceType automate)", async () => {
+    const h = harness();
+    await h.drive(h.executor.run(job({ type: 'external', resourceType: 'automate', resourceId: 'flow-1', scheduledTime: null }), h.ctx));
+    assert.equal(receiver.deliveries[0]!.payload!.taskId, null);
   });
 
   it('passes on a manual reload\'s weight and load-script variables', async () => {

@@ -6,7 +6,7 @@
  * SETTINGS, its secrets among them) and without PG* variables (libpq's, which the PostgreSQL driver
  * reads for the service's database), plus
  *   RELOAD_ID, APP_ID, PARTIAL ("true"/"false"), TENANT_ID, USER_ID,
- *   TASK_ID (empty for a manual reload), SCHEDULED_TIME (ISO 8601 UTC, empty for a manual reload),
+ *   TASK_ID (empty unless the reload is a task's), SCHEDULED_TIME (ISO 8601 UTC, empty for a manual reload),
  *   RELOAD_WEIGHT (1..10), RELOAD_VARIABLES (a JSON object of the load-script variables given to
  *   POST /api/v1/reloads; `{}` when none).
  * The last 7.5 KiB of its stdout and of its stderr go into the reload's log, labelled (both
@@ -116,7 +116,8 @@ export class CommandExecutor implements Executor {
       PARTIAL: job.partial ? 'true' : 'false',
       TENANT_ID: job.tenantId,
       USER_ID: job.userId,
-      TASK_ID: job.resourceId ?? '',
+      // Another service's resourceId (automate, tasks) is not one of this service's tasks.
+      TASK_ID: job.resourceType === 'reload-tasks' ? (job.resourceId ?? '') : '',
       SCHEDULED_TIME: job.scheduledTime === null ? '' : new Date(job.scheduledTime).toISOString(),
       RELOAD_WEIGHT: String(job.weight),
       RELOAD_VARIABLES: JSON.stringify(job.variables ?? {}),

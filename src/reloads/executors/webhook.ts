@@ -174,7 +174,7 @@ export class WebhookExecutor implements Executor {
       appId: job.appId,
       partial: job.partial,
       type: job.type,
-      taskId: job.resourceId,
+      taskId: job.resourceType === 'reload-tasks' ? job.resourceId : null,
       scheduledTime: job.scheduledTime === null ? null : new Date(job.scheduledTime).toISOString(),
       attempt,
       weight: job.weight,
