@@ -4,7 +4,8 @@
  * catalogue code; every request has a trace id (from `traceparent` when sent) and one log line;
  * /api routes need a verified bearer token and are rate limited per user per tenant.
  */
-import { createServer } from 'node:http';
+import { createServer, STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
@@ -96,6 +97,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // JSON keys like __proto__ are refused, not merged.
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    // What Node refuses before a request exists (headers over 16 KiB, a request too slow, bytes
+    // that are not HTTP) answers the envelope too, not Fastify's own body.
+    clientErrorHandler: clientErrorAnswer,
     // Errors the router raises before any route runs still answer the envelope.
     frameworkErrors: (error, request, reply) => {
       if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return sendError(reply, request, 'HTTP-404', 'no such resource: the id in the path is too long');
@@ -363,6 +367,25 @@ function methodNotAllowed(app: FastifyInstance, url: string, allowed: readonly s
       sendError(reply, request, 'HTTP-405', `${request.method} is not allowed on ${url}; use ${allowed.filter((m) => m !== 'HEAD').join(', ')}`);
     },
   });
+}
+
+/**
+ * Node's 'clientError' (Fastify's clientErrorHandler): a request Node refused before it existed.
+ * Answered with the envelope, then the connection is closed, as Node and Fastify do.
+ */
+function clientErrorAnswer(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [code, detail]: [ErrorCode, string] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? ['HTTP-431', 'the request headers are larger than 16 KiB']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? ['HTTP-408', 'the request did not arrive in time']
+        : ['HTTP-400', 'the request is not valid HTTP'];
+  const body = JSON.stringify(envelope(code, detail, traceIdOf(undefined)));
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${ERRORS[code].status} ${STATUS_CODES[ERRORS[code].status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy(err);
 }
 
 function sendError(reply: FastifyReply, request: FastifyRequest, code: ErrorCode, detail: string): FastifyReply {

@@ -98,6 +98,19 @@ describe('slow and large clients', { timeout: 60_000 }, () => {
     assert.ok(r.closedAfterMs < 6000, `held ${r.closedAfterMs} ms`);
     assert.ok(r.closedAfterMs >= 2500, `closed too early (${r.closedAfterMs} ms): not the request timeout`);
     assert.match(r.answer, /^HTTP\/1\.1 408/);
+    assert.match(r.answer, /"code":"HTTP-408"/);
+  });
+
+  it('headers over 16 KiB (an oversized token) and bytes that are not HTTP get the envelope too', async () => {
+    const big = await raw((s) => s.write(`GET /api/v1/reload-tasks HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${'a'.repeat(20_000)}\r\n\r\n`));
+    assert.match(big.answer, /^HTTP\/1\.1 431/);
+    const body = big.answer.slice(big.answer.indexOf('\r\n\r\n') + 4);
+    const parsed = JSON.parse(body) as { errors: Array<{ code: string; detail: string }>; traceId: string };
+    assert.equal(parsed.errors[0]!.code, 'HTTP-431');
+    assert.match(parsed.traceId, /^[0-9a-f]{32}$/);
+    const garbage = await raw((s) => s.write('\u0000\u0001 not http at all\r\n\r\n'));
+    assert.match(garbage.answer, /^HTTP\/1\.1 400/);
+    assert.match(garbage.answer, /"code":"HTTP-400"/);
   });
 
   it('an idle keep-alive connection is closed after the keep-alive timeout', async () => {
