@@ -441,6 +441,16 @@ describe('QlikCloudExecutor.run', () => {
     assert.equal(fake.lists.length, 0, 'a 429 means the reload was not created: no need to look for it');
   });
 
+  it("Qlik's 429s do not use up the attempts: a herd meeting its rate limit waits its turn", async () => {
+    const h = harness();
+    fake.postAnswers = Array.from({ length: 9 }, () => ({ status: 429 })); // no Retry-After: the back-off, up to a minute
+    const result = await h.drive(h.executor.run(job(), h.ctx));
+    assert.equal(result.status, 'SUCCEEDED');
+    assert.equal(fake.posts.length, 10);
+    assert.equal(fake.reloads.size, 1);
+    assert.ok(Math.max(...gaps(fake.posts)) <= 60_000, 'waits capped at the back-off maximum');
+  });
+
   it('Retry-After: 0 (or a date already past) still waits the back-off, instead of retrying in a loop', async () => {
     const h = harness();
     fake.postAnswers = [{ status: 429, retryAfter: '0' }, { status: 429, retryAfter: 'Mon, 01 Jan 2001 00:00:00 GMT' }];

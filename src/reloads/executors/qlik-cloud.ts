@@ -99,7 +99,7 @@ interface RunState {
 type PostOutcome =
   | { readonly kind: 'created'; readonly id: string }
   | { readonly kind: 'final'; readonly result: ExecutionResult }
-  | { readonly kind: 'retry'; readonly failure: string; readonly mayExist: boolean; readonly retryAfterMs: number | undefined };
+  | { readonly kind: 'retry'; readonly failure: string; readonly mayExist: boolean; readonly retryAfterMs: number | undefined; readonly rateLimited?: boolean };
 
 type Found = { readonly kind: 'found'; readonly reload: QlikReload } | { readonly kind: 'none' } | { readonly kind: 'unknown'; readonly reason: string };
 
@@ -268,16 +268,19 @@ export class QlikCloudExecutor implements Executor {
   }
 
   /**
-   * POSTs the reload, with back-off on 429, 5xx and connection errors, up to maxCreateAttempts.
+   * POSTs the reload, with back-off on 429, 5xx and connection errors, up to maxCreateAttempts
+   * (429s not counted: they go on until Qlik takes it or the run's time limit stops it).
    * After an answer that leaves open whether Qlik created the reload, the next attempt first looks
    * for it (and adopts it) rather than POSTing again.
    */
   private async create(job: ReloadJob, ctx: ExecutionContext, state: RunState): Promise<{ id: string } | ExecutionResult> {
     let lastFailure = '';
     let mayExist = false;
+    let failures = 0;
     for (let attempt = 1; ; attempt += 1) {
       let note = lastFailure;
       let wait: number | undefined;
+      let rateLimited = false;
       if (mayExist) {
         const found = await this.findExisting(job, ctx);
         if (found.kind === 'found') {
@@ -306,12 +309,16 @@ export class QlikCloudExecutor implements Executor {
         note = lastFailure = posted.failure;
         mayExist = state.unknownMayExist = posted.mayExist;
         wait = posted.retryAfterMs;
+        rateLimited = posted.rateLimited === true;
       }
-      if (attempt >= this.maxCreateAttempts) {
+      // Qlik's 429s do not count: it took nothing and says when to come back, and a herd of
+      // reloads at 09:00 meets its 50-a-minute limit for a while (the run's time limit bounds it).
+      if (!rateLimited) failures += 1;
+      if (failures >= this.maxCreateAttempts) {
         ctx.log.warn({ attempts: attempt, last: note }, 'giving up creating the Qlik Cloud reload');
         return { status: 'FAILED', errorCode: 'QLIK_UNAVAILABLE', errorMessage: `Qlik Cloud did not take the reload after ${attempt} attempts; last: ${note}` };
       }
-      wait = this.atLeastBackoff(wait, attempt);
+      wait = this.atLeastBackoff(wait, rateLimited ? attempt : failures);
       ctx.log.warn({ attempt, waitMs: wait, last: note }, 'creating the Qlik Cloud reload failed; retrying');
       await delay(wait, ctx);
     }
@@ -342,7 +349,7 @@ export class QlikCloudExecutor implements Executor {
     }
     const error = qlikError(answer.status, answer.body, answer.text);
     const failure = `HTTP ${answer.status}: ${error.message}`;
-    if (answer.status === 429) return { kind: 'retry', failure, mayExist: false, retryAfterMs: this.retryAfter(answer.headers, ctx) };
+    if (answer.status === 429) return { kind: 'retry', failure, mayExist: false, retryAfterMs: this.retryAfter(answer.headers, ctx), rateLimited: true };
     // A 503 is Qlik (or its gateway) turning the request away; another 5xx may come after it was taken.
     if (answer.status >= 500) return { kind: 'retry', failure, mayExist: answer.status !== 503, retryAfterMs: undefined };
     ctx.log.warn({ status: answer.status, detail: error.message }, 'Qlik Cloud refused the reload');
