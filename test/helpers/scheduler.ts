@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import { pino } from 'pino';
 import { ManualClock } from '../../src/clock.js';
 import { loadConfig, type SchedulerConfig } from '../../src/config.js';
@@ -74,4 +75,19 @@ export async function createRig(env: Record<string, string> = {}, executor?: Exe
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * A rig on PostgreSQL and a connection of its own to the same database (for a test that holds rows
+ * as another instance would); both are closed after the test.
+ */
+export async function rigWithConnection(t: { after(fn: () => Promise<void>): void }): Promise<{ rig: SchedulerRig; client: pg.Client }> {
+  const rig = await createRig();
+  const client = new pg.Client({ connectionString: rig.location });
+  await client.connect();
+  t.after(async () => {
+    await client.end().catch(() => {});
+    await rig.close();
+  });
+  return { rig, client };
 }

@@ -6,9 +6,8 @@
  */
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import pg from 'pg';
 import { HELD_RETRY_FIRST_MS, HELD_RETRY_MAX_MS } from '../../src/scheduler/scheduler.js';
-import { createRig, type SchedulerRig } from '../helpers/scheduler.js';
+import { createRig, rigWithConnection, type SchedulerRig } from '../helpers/scheduler.js';
 
 const NINE = Date.parse('2027-01-04T09:00:00Z');
 const DAILY_9 = { recurrence: ['RRULE:FREQ=DAILY;BYHOUR=9;BYMINUTE=0;BYSECOND=0'], startDateTime: '2027-01-04T08:30:00' };
@@ -17,13 +16,7 @@ const HOLD_DUE_ROW = 'SELECT 1 FROM task_due WHERE task_id = $1 FOR UPDATE';
 
 /** A scheduler on a fresh database, and a connection of its own that holds a task's row (`hold`) until `release`. */
 async function heldRig(t: TestContext): Promise<{ rig: SchedulerRig; hold(taskId: string, lock?: string): Promise<void>; release(): Promise<void> }> {
-  const rig = await createRig();
-  const holder = new pg.Client({ connectionString: rig.location });
-  await holder.connect();
-  t.after(async () => {
-    await holder.end().catch(() => {});
-    await rig.close();
-  });
+  const { rig, client: holder } = await rigWithConnection(t);
   return {
     rig,
     async hold(taskId, lock = HOLD_DUE_ROW) {

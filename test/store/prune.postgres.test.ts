@@ -5,21 +5,14 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import pg from 'pg';
 import { queuedReload, type Reload } from '../../src/reloads/reload.js';
-import { createRig } from '../helpers/scheduler.js';
+import { rigWithConnection } from '../helpers/scheduler.js';
 
 const T0 = Date.parse('2027-01-04T08:00:00Z');
 const FIELDS = { tenantId: 'acme', userId: 'alice', appId: 'app-r', partial: false, type: 'external', resourceType: 'api', resourceId: null, scheduledTime: null } as const;
 
 test('a prune passes over the reloads another prune holds and deletes the next oldest', async (t) => {
-  const rig = await createRig();
-  const holder = new pg.Client({ connectionString: rig.location });
-  await holder.connect();
-  t.after(async () => {
-    await holder.end().catch(() => {});
-    await rig.close();
-  });
+  const { rig, client: holder } = await rigWithConnection(t);
   const reloads: Reload[] = [];
   for (let i = 0; i < 6; i++) {
     const created = T0 - 10 * 86_400_000 + i * 1000;
