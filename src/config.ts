@@ -33,6 +33,11 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   /** When set, GET /metrics needs `Authorization: Bearer <this>`. */
   readonly metricsToken: string | undefined;
+  /**
+   * Reload tasks one app may have in a tenant (Qlik's guardrail: 10); a create, or a change of app,
+   * past it is refused. 0: no limit.
+   */
+  readonly maxTasksPerApp: number;
   readonly http: HttpLimits;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly auth: AuthConfig;
@@ -130,7 +135,7 @@ export const SETTINGS: readonly string[] = [
   'HTTP_MAX_REQUESTS_PER_SOCKET', 'HTTP_REQUEST_TIMEOUT_SECONDS', 'JWT_ADMIN_ROLE', 'JWT_AUDIENCE', 'JWT_CACHE_SECONDS',
   'JWT_CACHE_SIZE', 'JWT_CLOCK_TOLERANCE_SECONDS', 'JWT_ISSUER', 'JWT_JWKS_URL', 'JWT_PUBLIC_KEY', 'JWT_ROLES_CLAIM', 'JWT_SECRET',
   'JWT_TENANT_CLAIM', 'JWT_USER_CLAIM', 'LOG_LEVEL', 'MAX_CONCURRENT_RELOADS', 'MAX_CONCURRENT_RELOADS_PER_TENANT',
-  'MAX_CONSECUTIVE_FAILURES', 'METRICS_TOKEN', 'MISFIRE_GRACE_SECONDS', 'MISFIRE_POLICY', 'OVERLAP_POLICY', 'PORT', 'PUBLIC_URL',
+  'MAX_CONSECUTIVE_FAILURES', 'MAX_TASKS_PER_APP', 'METRICS_TOKEN', 'MISFIRE_GRACE_SECONDS', 'MISFIRE_POLICY', 'OVERLAP_POLICY', 'PORT', 'PUBLIC_URL',
   'QLIK_API_KEY', 'QLIK_POLL_INTERVAL_MS', 'QLIK_TENANT_URL', 'RATE_LIMIT_ENABLED', 'RATE_LIMIT_READS_PER_MINUTE',
   'RATE_LIMIT_RELOADS_PER_MINUTE', 'RATE_LIMIT_WRITES_PER_MINUTE', 'REDIS_URL', 'RELOAD_COMMAND', 'RELOAD_LEASE_SECONDS',
   'RELOAD_QUEUE_LIMIT_MINUTES', 'RELOAD_RETENTION_DAYS', 'RELOAD_TIMEOUT_MINUTES', 'SCHEDULER_ENABLED', 'SHUTDOWN_GRACE_SECONDS',
@@ -275,6 +280,7 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: bool('TRUST_PROXY', false),
     corsOrigins: origins('CORS_ORIGINS'),
     metricsToken: str('METRICS_TOKEN'),
+    maxTasksPerApp: int('MAX_TASKS_PER_APP', 10, 0, 1_000_000),
     http: httpLimits(),
     logLevel: logLevel as Config['logLevel'],
     auth: Object.freeze({

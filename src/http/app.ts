@@ -274,7 +274,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     const cursors = new CursorCodec(secret, 'reload-tasks');
     const rateLimits = { reads: tier(rl.readsPerMinute, 'read'), writes: tier(rl.writesPerMinute, 'write'), reloads: tier(rl.reloadsPerMinute, 'reload') };
     const nudge = (): void => deps.scheduler?.nudge();
-    await api.register(reloadTasksRoutes, { store: deps.store, clock: deps.clock, cursors, baseUrl, rateLimit: rateLimits, onChanged: nudge });
+    await api.register(reloadTasksRoutes, { store: deps.store, clock: deps.clock, cursors, baseUrl, rateLimit: rateLimits, maxTasksPerApp: config.maxTasksPerApp, onChanged: nudge });
     await api.register(reloadsRoutes, {
       store: deps.store,
       clock: deps.clock,

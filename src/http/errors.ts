@@ -7,6 +7,7 @@ export const ERRORS = {
   'HTTP-400': { status: 400, title: 'Bad request.' },
   'TASKS-002': { status: 400, title: 'Invalid reload task.' },
   'TASKS-003': { status: 400, title: 'Invalid schedule.' },
+  'TASKS-004': { status: 400, title: 'Too many reload tasks for the app.' },
   'HTTP-401': { status: 401, title: 'Unauthorized.' },
   'HTTP-403': { status: 403, title: 'Forbidden.' },
   'RELOADS-003': { status: 403, title: 'Forbidden.' },

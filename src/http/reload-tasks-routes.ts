@@ -7,7 +7,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../clock.js';
 import type { Principal } from '../auth/verifier.js';
-import type { Store } from '../store/store.js';
+import { AppTaskLimitError, type Store } from '../store/store.js';
 import { newTaskId, TASK_ID } from '../tasks/ids.js';
 import { createTask, TaskError, toJson, updateTask, utc, type Task, type TaskCreate, type TaskPatch } from '../tasks/task.js';
 import { ApiError } from './errors.js';
@@ -23,6 +23,8 @@ export interface RoutesOptions {
   /** `https://host[:port]` of absolute links for a request. */
   readonly baseUrl: (request: FastifyRequest) => string;
   readonly rateLimit: { readonly reads: object | false; readonly writes: object | false };
+  /** Reload tasks one app may have in a tenant (0: no limit). */
+  readonly maxTasksPerApp: number;
   /** A task was created, changed or deleted (the scheduler looks again). */
   readonly onChanged: () => void;
 }
@@ -52,6 +54,18 @@ export async function reloadTasksRoutes(app: FastifyInstance, o: RoutesOptions):
   const peekTask = store.peekTask?.bind(store);
   /** The JSON body last sent for a kept (frozen) task, and the self link it carries. */
   const bodies = new WeakMap<Task, { href: string; json: string }>();
+
+  const limits = { maxTasksPerApp: o.maxTasksPerApp };
+
+  /** Runs a save, answering TASKS-004 when the task's app has as many tasks as one may have. */
+  async function withinAppLimit<T>(save: () => Promise<T>): Promise<T> {
+    try {
+      return await save();
+    } catch (e) {
+      if (!(e instanceof AppTaskLimitError)) throw e;
+      throw new ApiError('TASKS-004', `appId: app '${clip(e.appId)}' has ${e.limit} reload tasks already, the most one app may have; delete one of them first`);
+    }
+  }
 
   /** The task, if the caller may see it: 404 when it does not exist for the tenant, 403 when it is another user's. */
   async function visibleTask(request: FastifyRequest, id: string): Promise<Task> {
@@ -122,7 +136,7 @@ export async function reloadTasksRoutes(app: FastifyInstance, o: RoutesOptions):
     async (request, reply) => {
       const now = clock.now();
       const task = asBadRequest(() => createTask(request.body, newTaskId(now), principal(request), now));
-      await store.insertTask(task);
+      await withinAppLimit(() => store.insertTask(task, limits));
       o.onChanged();
       const href = selfHref(request, task.id);
       return reply.code(201).header('location', href).send(toJson(task, href));
@@ -173,7 +187,9 @@ export async function reloadTasksRoutes(app: FastifyInstance, o: RoutesOptions):
       for (let attempt = 0; attempt < UPDATE_ATTEMPTS; attempt++) {
         const task = await visibleTask(request, request.params.taskId);
         const updated = asBadRequest(() => updateTask(task, request.body, clock.now()));
-        if (await store.updateTask(updated)) {
+        // Only a move to another app is held to the limit: a task of an app that has more (the
+        // limit lowered since) can still be changed.
+        if (await withinAppLimit(() => store.updateTask(updated, updated.appId !== task.appId ? limits : undefined))) {
           o.onChanged();
           return toJson(updated, selfHref(request, updated.id));
         }

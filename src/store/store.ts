@@ -41,8 +41,15 @@ export interface Store extends TaskStore, ReloadStore, SchedulerStore {
 
 export type StoreEvent = { readonly kind: 'changed' } | { readonly kind: 'reconnected' } | { readonly kind: 'cancel'; readonly reloadId: string };
 
+/** Limits a task's save is held to, checked in the same transaction as the write. */
+export interface TaskLimits {
+  /** Refuse the save (AppTaskLimitError) when the task's app already has this many other tasks in the tenant. */
+  readonly maxTasksPerApp: number;
+}
+
 export interface TaskStore {
-  insertTask(task: Task): Promise<void>;
+  /** Throws AppTaskLimitError when `limits` are given and the task's app is at its limit. */
+  insertTask(task: Task, limits?: TaskLimits): Promise<void>;
   getTask(tenantId: string, id: string): Promise<Task | undefined>;
   /**
    * The task as `getTask` would answer it, when the store holds it in memory and can answer at once
@@ -52,9 +59,10 @@ export interface TaskStore {
   peekTask?(tenantId: string, id: string): Task | undefined;
   /**
    * Saves `task` if the stored row still has version `task.version - 1` (optimistic concurrency);
-   * false when the row changed or was deleted meanwhile.
+   * false when the row changed or was deleted meanwhile. With `limits` (given when the task moves to
+   * another app), throws AppTaskLimitError when that app is at its limit.
    */
-  updateTask(task: Task): Promise<boolean>;
+  updateTask(task: Task, limits?: TaskLimits): Promise<boolean>;
   deleteTask(tenantId: string, id: string): Promise<boolean>;
   /**
    * Up to `limit` tasks in ascending id order: the first ones after `after` (or from the start),
@@ -260,6 +268,17 @@ export interface SchedulerStore {
 /** The database cannot be reached or is busy; the API answers 503 and the caller may retry. */
 export class StoreUnavailableError extends Error {
   override name = 'StoreUnavailableError';
+}
+
+/** A task was not saved: its app has as many tasks as one app may have (TaskLimits). */
+export class AppTaskLimitError extends Error {
+  override name = 'AppTaskLimitError';
+  constructor(
+    readonly appId: string,
+    readonly limit: number,
+  ) {
+    super(`app '${appId}' has ${limit} reload tasks already`);
+  }
 }
 
 /** The database holds a schema newer than this build knows; refuse to run against it. */

@@ -31,7 +31,8 @@ const partial: string[] = [];
 let ids: string[] = [];
 
 before(async () => {
-  service = await startService({ RATE_LIMIT_WRITES_PER_MINUTE: '10000' });
+  // 103 tasks of one app, to page through: past the 10 one app may have by default.
+  service = await startService({ RATE_LIMIT_WRITES_PER_MINUTE: '10000', MAX_TASKS_PER_APP: '0' });
   const token = await service.token('acme', 'alice');
   env = { RELOAD_TASKS_SERVER: service.url, RELOAD_TASKS_TOKEN: token };
   // The fixture goes in straight through the API: this file tests the CLI, not 105 processes.

@@ -143,7 +143,7 @@ describe('a task the store holds in memory (SQLite keeps tasks read by id)', () 
 describe('ids', () => {
   it('are not guessable: 64 random bits after the time prefix, none repeats', async () => {
     const ids: string[] = [];
-    for (let i = 0; i < 200; i++) ids.push((await api.call('POST', '/api/v1/reload-tasks', { body: { appId: 'x', timeZone: 'UTC' } })).json().id);
+    for (let i = 0; i < 200; i++) ids.push((await api.call('POST', '/api/v1/reload-tasks', { body: { appId: `x-${i}`, timeZone: 'UTC' } })).json().id);
     assert.equal(new Set(ids).size, ids.length);
     const tails = ids.map((id) => id.slice(8));
     assert.equal(new Set(tails).size, tails.length);

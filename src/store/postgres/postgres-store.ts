@@ -10,6 +10,7 @@ import { loadMigrations } from '../migrations.js';
 import { fromRow, TASK_FIELDS, toRow, type TaskRow } from '../row.js';
 import { reloadFromRow, reloadToValues, type ReloadRow } from '../reload-row.js';
 import {
+  AppTaskLimitError,
   SchemaTooNewError,
   type ClaimLimits,
   type FailurePolicy,
@@ -18,6 +19,7 @@ import {
   type FireOptions,
   type OccurrenceRecord,
   type Planner,
+  type TaskLimits,
   type PruneResult,
   type ReloadListQuery,
   type Store,
@@ -73,8 +75,15 @@ export class PostgresStore implements Store {
 
   // Tasks.
 
-  async insertTask(task: Task): Promise<void> {
-    await query(this.pool, sql.INSERT_TASK, taskParams(task));
+  async insertTask(task: Task, limits?: TaskLimits): Promise<void> {
+    if (limits?.maxTasksPerApp) {
+      await transaction(this.pool, async (c) => {
+        await checkAppLimit(c, task, limits.maxTasksPerApp);
+        await query(c, sql.INSERT_TASK, taskParams(task));
+      });
+    } else {
+      await query(this.pool, sql.INSERT_TASK, taskParams(task));
+    }
     this.notify('tasks');
   }
 
@@ -83,8 +92,13 @@ export class PostgresStore implements Store {
     return rows[0] && fromRow(rows[0]);
   }
 
-  async updateTask(task: Task): Promise<boolean> {
-    const { rowCount } = await query(this.pool, sql.UPDATE_TASK, taskParams(task));
+  async updateTask(task: Task, limits?: TaskLimits): Promise<boolean> {
+    const { rowCount } = limits?.maxTasksPerApp
+      ? await transaction(this.pool, async (c) => {
+          await checkAppLimit(c, task, limits.maxTasksPerApp);
+          return query(c, sql.UPDATE_TASK, taskParams(task));
+        })
+      : await query(this.pool, sql.UPDATE_TASK, taskParams(task));
     if (rowCount === 1) this.notify('tasks');
     return rowCount === 1;
   }
@@ -301,6 +315,16 @@ export class PostgresStore implements Store {
 function taskParams(task: Task): unknown[] {
   const row = toRow(task, 'boolean');
   return TASK_FIELDS.map((f) => row[f]);
+}
+
+/**
+ * Throws AppTaskLimitError when the task's app has `max` other tasks. Inside a transaction: the
+ * app's lock makes instances that add tasks to the same app at once count one after another.
+ */
+async function checkAppLimit(c: pg.PoolClient, task: Task, max: number): Promise<void> {
+  await query(c, sql.APP_TASKS_LOCK, [task.tenantId, task.appId]);
+  const { rows } = await query<{ n: number }>(c, sql.OTHER_TASKS_OF_APP, [task.tenantId, task.appId, task.id, max]);
+  if (rows[0]!.n >= max) throw new AppTaskLimitError(task.appId, max);
 }
 
 async function migrate(pool: pg.Pool): Promise<void> {

@@ -13,6 +13,13 @@ const placeholders = (n: number): string => Array.from({ length: n }, (_, i) => 
 /** Insert a task. Params: TASK_FIELDS in order. */
 export const INSERT_TASK = `INSERT INTO reload_tasks (${TASK_COLUMNS}) VALUES (${placeholders(TASK_FIELDS.length)})`;
 
+/** Serialises the saves that count an app's tasks (a transaction-scoped lock). Params: tenant_id, app_id. */
+export const APP_TASKS_LOCK = `SELECT pg_advisory_xact_lock(hashtextextended($1 || chr(1) || $2, ${0x7461_736b}))`;
+
+/** How many tasks of an app a tenant has besides one, counted up to `max`. Params: tenant_id, app_id, id, max. */
+export const OTHER_TASKS_OF_APP = `SELECT count(*)::int AS n FROM (SELECT 1 FROM reload_tasks
+  WHERE tenant_id = $1 AND app_id = $2 AND id <> $3 LIMIT $4) AS t`;
+
 /** One task of a tenant. Params: tenant_id, id. */
 export const GET_TASK = `SELECT ${TASK_COLUMNS} FROM reload_tasks WHERE tenant_id = $1 AND id = $2`;
 

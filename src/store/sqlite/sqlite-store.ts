@@ -11,6 +11,7 @@ import Database from 'better-sqlite3';
 import { loadMigrations } from '../migrations.js';
 import { fromValues, toRow } from '../row.js';
 import {
+  AppTaskLimitError,
   SchemaTooNewError,
   StoreUnavailableError,
   type ClaimLimits,
@@ -23,6 +24,7 @@ import {
   type PruneResult,
   type ReloadListQuery,
   type Store,
+  type TaskLimits,
   type TaskListQuery,
 } from '../store.js';
 import { reloadIdsAfter, type Reload, type ReloadStatus } from '../../reloads/reload.js';
@@ -129,8 +131,22 @@ export class SqliteStore implements Store {
     return new SqliteStore(db, options.path, options.taskCacheSize ?? DEFAULT_TASK_CACHE, options.onCheckpoint, options.logRestartFrames);
   }
 
-  async insertTask(task: Task): Promise<void> {
-    guard(() => this.stmt(sql.INSERT_TASK).run(toRow(task, 'integer')));
+  async insertTask(task: Task, limits?: TaskLimits): Promise<void> {
+    guard(() =>
+      this.db
+        .transaction(() => {
+          if (limits) this.checkAppLimit(task, limits);
+          this.stmt(sql.INSERT_TASK).run(toRow(task, 'integer'));
+        })
+        .immediate(),
+    );
+  }
+
+  /** Throws AppTaskLimitError when the task's app has `maxTasksPerApp` other tasks (0: no limit). */
+  private checkAppLimit(task: Task, { maxTasksPerApp: max }: TaskLimits): void {
+    if (max === 0) return;
+    const others = this.stmt(sql.OTHER_TASKS_OF_APP).pluck().get({ tenant_id: task.tenantId, app_id: task.appId, id: task.id, max }) as number;
+    if (others >= max) throw new AppTaskLimitError(task.appId, max);
   }
 
   async getTask(tenantId: string, id: string): Promise<Task | undefined> {
@@ -154,8 +170,15 @@ export class SqliteStore implements Store {
     }
   }
 
-  async updateTask(task: Task): Promise<boolean> {
-    return guard(() => this.stmt(sql.UPDATE_TASK).run(toRow(task, 'integer')).changes === 1);
+  async updateTask(task: Task, limits?: TaskLimits): Promise<boolean> {
+    return guard(() =>
+      this.db
+        .transaction(() => {
+          if (limits) this.checkAppLimit(task, limits);
+          return this.stmt(sql.UPDATE_TASK).run(toRow(task, 'integer')).changes === 1;
+        })
+        .immediate(),
+    );
   }
 
   async deleteTask(tenantId: string, id: string): Promise<boolean> {

@@ -14,6 +14,13 @@ export const INSERT_TASK = `INSERT INTO reload_tasks (${COLUMNS}) VALUES (
   @start_date_time, @end_date_time, @state, @disabled_code, @log, @migrated, @last_execution_time, @next_execution_time,
   @consecutive_failures, @missed_count, @created_at, @updated_at, @version)`;
 
+/**
+ * How many tasks of an app a tenant has besides one, counted up to `max` (reload_tasks_by_app).
+ * Params: tenant_id, app_id, id, max.
+ */
+export const OTHER_TASKS_OF_APP = `SELECT count(*) FROM (SELECT 1 FROM reload_tasks
+  WHERE tenant_id = @tenant_id AND app_id = @app_id AND id != @id LIMIT @max)`;
+
 /** One task of a tenant. Params: tenant_id, id. */
 export const GET_TASK = `SELECT ${COLUMNS} FROM reload_tasks WHERE tenant_id = @tenant_id AND id = @id`;
 
