@@ -44,9 +44,12 @@ export interface FiringPlan {
 export function planFirings(nominal: number, schedule: Schedule, now: number, activeReload: boolean, policy: PlanPolicy): FiringPlan {
   // The due occurrences, from the stored next execution up to now, at most maxPerPass of them.
   const due = [nominal, ...schedule.between(nominal, now, policy.maxPerPass - 1)];
-  const complete = due.length < policy.maxPerPass;
   const last = due[due.length - 1]!;
-  const next = complete ? schedule.next(now) : schedule.next(last);
+  // The occurrence after the last one handled: due too (the backlog goes on in the next pass), or
+  // the task's next execution. Not "fewer than maxPerPass were due": a backlog of exactly that many
+  // would count as unfinished, and `once` would never fire its last occurrence.
+  const next = schedule.next(last);
+  const complete = next === null || next > now;
 
   const onTime = (t: number): boolean => now - t <= policy.graceMs;
   const fire = new Set<number>();

@@ -29,6 +29,16 @@ describe('planFirings', () => {
     assert.deepEqual(outcomes(p), ['missed', 'missed', 'missed', 'fired']);
   });
 
+  it('once: a backlog of exactly one pass fires its last occurrence in that pass', () => {
+    for (const n of [3, 4, 5]) {
+      const p = planFirings(t0, hourly, t0 + (n - 1) * H + 30 * 60_000, false, policy({ maxPerPass: 4 }));
+      const handled = Math.min(n, 4);
+      const expected = n <= 4 ? [...Array(n - 1).fill('missed'), 'fired'] : Array(4).fill('missed');
+      assert.deepEqual(outcomes(p), expected, `backlog of ${n}`);
+      assert.equal(p.next, t0 + handled * H, `backlog of ${n}`);
+    }
+  });
+
   it('once: a backlog longer than one pass is only recorded until its last pass', () => {
     const first = planFirings(t0, hourly, t0 + 10 * H + 30 * 60_000, false, policy({ maxPerPass: 4 }));
     assert.deepEqual(outcomes(first), ['missed', 'missed', 'missed', 'missed']);
