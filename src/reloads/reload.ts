@@ -121,6 +121,14 @@ export function scheduledReload(task: Pick<Task, 'id' | 'tenantId' | 'userId' | 
   );
 }
 
+/**
+ * The time an id carries (its first 12 hex digits): its reload's creation time, or later when the
+ * clock was set back since an earlier id (ids go on increasing).
+ */
+export function reloadIdTime(id: string): number {
+  return parseInt(id.slice(0, 12), 16);
+}
+
 /** The smallest id of a reload created at `ms`: every id below it was created earlier. */
 export function reloadIdBound(ms: number): string {
   return Math.floor(ms).toString(16).padStart(12, '0').slice(-12);

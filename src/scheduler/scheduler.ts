@@ -360,6 +360,9 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
         await yieldToEventLoop(); // nudges can come back to back: never spin without yielding
         continue;
       }
+      // A wake-up already due is met at once, without a timer: whatever asked for it, requests,
+      // signals and executors get a turn before the next pass.
+      if (wakeAt <= this.clock.now()) await yieldToEventLoop();
       await this.sleepUntil(wakeAt);
     }
     this.sleeping = false;

@@ -253,7 +253,12 @@ export interface SchedulerStore {
   ): Promise<Array<{ reload: Reload; disabledTask: Task | undefined } | undefined>>;
   /** QUEUED reloads created before `createdBefore` end as EXCEEDED_LIMIT (with the failure policy). */
   expireQueued(createdBefore: number, now: number, policy: FailurePolicy, limit: number): Promise<Reload[]>;
-  /** The creation time of the oldest queued reload, or null. */
+  /**
+   * The earliest creation time past which a queued reload can expire, or null when none is queued:
+   * the oldest one's creation time, or the time its id carries when that is later (the clock was set
+   * back since an earlier id; expireQueued goes by both, and the scheduler wakes at this plus the
+   * queue limit, so a time expireQueued cannot act on yet would have it wake at once, again and again).
+   */
   oldestQueuedTime(): Promise<number | null>;
   /** How many reloads are queued (all instances). */
   queuedCount(): Promise<number>;

@@ -26,7 +26,7 @@ import {
   type StoreEvent,
   type TaskListQuery,
 } from '../store.js';
-import type { Reload, ReloadStatus } from '../../reloads/reload.js';
+import { reloadIdTime, type Reload, type ReloadStatus } from '../../reloads/reload.js';
 import type { Outcome } from '../../scheduler/plan.js';
 import type { Task } from '../../tasks/task.js';
 import { createPool, query, transaction } from './connection.js';
@@ -221,7 +221,8 @@ export class PostgresStore implements Store {
   }
 
   async oldestQueuedTime(): Promise<number | null> {
-    return (await query<{ t: number }>(this.pool, sql.OLDEST_QUEUED)).rows[0]?.t ?? null;
+    const row = (await query<{ id: string; t: number }>(this.pool, sql.OLDEST_QUEUED)).rows[0];
+    return row ? Math.max(row.t, reloadIdTime(row.id)) : null;
   }
 
   async autoReloadTasks(tenantId: string, appId: string): Promise<Task[]> {

@@ -332,8 +332,8 @@ export const DISABLE_FOR_FAILURES = `UPDATE reload_tasks SET state = 'Disabled',
 /** Queued reloads created before a bound (id prefix bound: see the SQLite twin), locked. Params: before, limit, bound_id. */
 export const OLD_QUEUED = `SELECT id FROM reloads WHERE status = 'QUEUED' AND id < $3 AND creation_time < $1 ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`;
 
-/** The oldest queued reload's creation time. */
-export const OLDEST_QUEUED = `SELECT creation_time AS t FROM reloads WHERE status = 'QUEUED' ORDER BY id LIMIT 1`;
+/** The oldest queued reload's id and creation time. */
+export const OLDEST_QUEUED = `SELECT id, creation_time AS t FROM reloads WHERE status = 'QUEUED' ORDER BY id LIMIT 1`;
 
 /** Tasks of an app that reload when its data changes. Params: tenant_id, app_id. */
 export const AUTO_RELOAD_TASKS = `SELECT ${TASK_COLUMNS} FROM reload_tasks WHERE tenant_id = $1 AND app_id = $2 AND auto_reload AND state = 'Enabled'`;

@@ -158,8 +158,8 @@ export const DISABLE_TASK = `UPDATE reload_tasks SET state = 'Disabled', disable
  */
 export const OLD_QUEUED = `SELECT id FROM reloads WHERE status = 'QUEUED' AND id < @bound_id AND creation_time < @before ORDER BY id LIMIT @limit`;
 
-/** The oldest queued reload's creation time. */
-export const OLDEST_QUEUED = `SELECT creation_time AS t FROM reloads WHERE status = 'QUEUED' ORDER BY id LIMIT 1`;
+/** The oldest queued reload's id and creation time. */
+export const OLDEST_QUEUED = `SELECT id, creation_time AS t FROM reloads WHERE status = 'QUEUED' ORDER BY id LIMIT 1`;
 
 /** Tasks of an app that reload when its data changes. Params: tenant_id, app_id. */
 export const AUTO_RELOAD_TASKS = `SELECT ${TASK_COLUMNS} FROM reload_tasks t

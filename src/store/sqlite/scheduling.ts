@@ -4,7 +4,7 @@
  * reload and the task's advance, a reload ends together with its task's failure count.
  */
 import type Database from 'better-sqlite3';
-import { ACTIVE_STATUSES, reloadIdBound, scheduledReload, type Reload, type ReloadStatus } from '../../reloads/reload.js';
+import { ACTIVE_STATUSES, reloadIdBound, reloadIdTime, scheduledReload, type Reload, type ReloadStatus } from '../../reloads/reload.js';
 import { fromRow, fromValues, TASK_FIELDS, type TaskRow } from '../row.js';
 import { reloadFromRow, type ReloadRow } from '../reload-row.js';
 import type { ClaimLimits, FailurePolicy, FinishResult, FiredOccurrence, FireOptions, Planner } from '../store.js';
@@ -242,8 +242,8 @@ export function expireQueued(ctx: SqliteContext, createdBefore: number, now: num
 }
 
 export function oldestQueuedTime(ctx: SqliteContext): number | null {
-  const row = ctx.stmt(sql.OLDEST_QUEUED).get() as { t: number } | undefined;
-  return row ? row.t : null;
+  const row = ctx.stmt(sql.OLDEST_QUEUED).get() as { id: string; t: number } | undefined;
+  return row ? Math.max(row.t, reloadIdTime(row.id)) : null;
 }
 
 export function autoReloadTasks(ctx: SqliteContext, tenantId: string, appId: string): Task[] {
