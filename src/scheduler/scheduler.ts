@@ -221,7 +221,10 @@ export class Scheduler extends EventEmitter<SchedulerEvents> {
       }
     }
     const expired = await this.store.expireQueued(now - this.config.queueLimitMs, now, { maxConsecutiveFailures: this.config.maxConsecutiveFailures }, 1000);
-    for (const reload of expired) this.emit('finished', { reload, disabledTaskId: undefined });
+    for (const { reload, disabledTask } of expired) {
+      if (disabledTask) this.log.warn({ tenantId: reload.tenantId, taskId: disabledTask.id }, 'task disabled after consecutive failures');
+      this.emit('finished', { reload, disabledTaskId: disabledTask?.id });
+    }
     if (now - this.lastRenew >= this.config.leaseMs / 3) {
       this.lastRenew = now;
       await this.dispatcher.renew();

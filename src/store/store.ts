@@ -251,8 +251,11 @@ export interface SchedulerStore {
     now: number,
     policy: FailurePolicy,
   ): Promise<Array<{ reload: Reload; disabledTask: Task | undefined } | undefined>>;
-  /** QUEUED reloads created before `createdBefore` end as EXCEEDED_LIMIT (with the failure policy). */
-  expireQueued(createdBefore: number, now: number, policy: FailurePolicy, limit: number): Promise<Reload[]>;
+  /**
+   * QUEUED reloads created before `createdBefore` end as EXCEEDED_LIMIT (with the failure policy):
+   * each with the task it disabled, if it did.
+   */
+  expireQueued(createdBefore: number, now: number, policy: FailurePolicy, limit: number): Promise<Array<{ reload: Reload; disabledTask: Task | undefined }>>;
   /**
    * The earliest creation time past which a queued reload can expire, or null when none is queued:
    * the oldest one's creation time, or the time its id carries when that is later (the clock was set

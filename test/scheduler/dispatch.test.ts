@@ -90,6 +90,21 @@ describe('time limits', () => {
     assert.ok([a.id, b.id].includes(task.id));
   });
 
+  it('a task disabled by a reload that expired in the queue is reported as one disabled by a failed run (log, metric)', async () => {
+    rig = await createRig({ MAX_CONCURRENT_RELOADS: '1', MAX_CONSECUTIVE_FAILURES: '1', SIMULATED_DURATION_MS: String(10 * 3_600_000), RELOAD_TIMEOUT_MINUTES: '1440' });
+    await rig.task({ ...hourly, recurrence: ['FREQ=DAILY;BYHOUR=9'] });
+    await rig.task({ ...hourly, recurrence: ['FREQ=DAILY;BYHOUR=9'], appId: 'b' });
+    const finished: Array<{ status: string; disabledTaskId: string | undefined }> = [];
+    rig.scheduler.on('finished', (f) => finished.push({ status: f.reload.status, disabledTaskId: f.disabledTaskId }));
+    await rig.at('2027-01-04T09:00:00Z');
+    const queued = (await rig.reloads()).find((r) => r.status === 'QUEUED')!;
+    await rig.at('2027-01-04T15:00:00.001Z');
+    const task = await rig.get(queued.resourceId!);
+    assert.equal(task.state, 'Disabled');
+    assert.equal(task.disabledCode, 'CONSECUTIVE-FAILURES');
+    assert.deepEqual(finished, [{ status: 'EXCEEDED_LIMIT', disabledTaskId: task.id }]);
+  });
+
   it('a reload running past its timeout is stopped and fails', async () => {
     rig = await createRig({ SIMULATED_DURATION_MS: String(4 * 3_600_000), RELOAD_TIMEOUT_MINUTES: '180' });
     const t = await rig.task({ ...hourly, recurrence: ['FREQ=DAILY;BYHOUR=9'] });

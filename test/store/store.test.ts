@@ -397,7 +397,7 @@ describe(`whether a reload of a task is active (${TEST_STORE})`, () => {
       // One expires in the queue (it never started): nothing of the task is active.
       const r3 = await add('chronos');
       assert.equal(await active(), true);
-      assert.deepEqual((await store.expireQueued(at + 1, at + 1, policy, 10)).map((r) => r.id), [r3.id]);
+      assert.deepEqual((await store.expireQueued(at + 1, at + 1, policy, 10)).map((r) => r.reload.id), [r3.id]);
       assert.equal(await active(), false, 'expired without starting');
 
       // Three queued: they start one by one in order, each once the one before has ended, and the

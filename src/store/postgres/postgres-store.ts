@@ -214,7 +214,7 @@ export class PostgresStore implements Store {
     return transaction(this.pool, (c) => scheduling.finishReloads(c, items, now, policy));
   }
 
-  async expireQueued(createdBefore: number, now: number, policy: FailurePolicy, limit: number): Promise<Reload[]> {
+  async expireQueued(createdBefore: number, now: number, policy: FailurePolicy, limit: number): Promise<Array<{ reload: Reload; disabledTask: Task | undefined }>> {
     const hours = Math.round(((now - createdBefore) / 3_600_000) * 100) / 100;
     const log = `The reload waited in the queue for more than ${hours} hours without a free slot, and was not started.`;
     return transaction(this.pool, (c) => scheduling.expireQueued(c, createdBefore, now, policy, limit, log));

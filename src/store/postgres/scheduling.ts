@@ -170,12 +170,19 @@ async function finishOne(c: pg.PoolClient, id: string, now: number, result: Fini
   return { reload, disabledTask };
 }
 
-export async function expireQueued(c: pg.PoolClient, createdBefore: number, now: number, policy: FailurePolicy, limit: number, log: string): Promise<Reload[]> {
+export async function expireQueued(
+  c: pg.PoolClient,
+  createdBefore: number,
+  now: number,
+  policy: FailurePolicy,
+  limit: number,
+  log: string,
+): Promise<Array<{ reload: Reload; disabledTask: Task | undefined }>> {
   const ids = (await query<{ id: string }>(c, sql.OLD_QUEUED, [createdBefore, limit, reloadIdBound(createdBefore)])).rows.map((r) => r.id);
-  const expired: Reload[] = [];
+  const expired: Array<{ reload: Reload; disabledTask: Task | undefined }> = [];
   for (const id of ids) {
     const done = await finishOne(c, id, now, { status: 'EXCEEDED_LIMIT', log, errorCode: 'QUEUE_LIMIT', errorMessage: log }, policy);
-    if (done) expired.push(done.reload);
+    if (done) expired.push(done);
   }
   return expired;
 }

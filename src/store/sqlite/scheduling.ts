@@ -229,13 +229,13 @@ function finishOne(ctx: SqliteContext, id: string, now: number, result: FinishRe
   return { reload, disabledTask };
 }
 
-export function expireQueued(ctx: SqliteContext, createdBefore: number, now: number, policy: FailurePolicy, limit: number, log: string): Reload[] {
+export function expireQueued(ctx: SqliteContext, createdBefore: number, now: number, policy: FailurePolicy, limit: number, log: string): Array<{ reload: Reload; disabledTask: Task | undefined }> {
   return ctx.db.transaction(() => {
     const ids = ctx.stmt(sql.OLD_QUEUED).all({ before: createdBefore, bound_id: reloadIdBound(createdBefore), limit }) as Array<{ id: string }>;
-    const expired: Reload[] = [];
+    const expired: Array<{ reload: Reload; disabledTask: Task | undefined }> = [];
     for (const { id } of ids) {
       const done = finishOne(ctx, id, now, { status: 'EXCEEDED_LIMIT', log, errorCode: 'QUEUE_LIMIT', errorMessage: log }, policy);
-      if (done) expired.push(done.reload);
+      if (done) expired.push(done);
     }
     return expired;
   }).immediate();

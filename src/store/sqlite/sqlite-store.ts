@@ -285,7 +285,7 @@ export class SqliteStore implements Store {
     return guard(() => scheduling.finishReloads(this.ctx, items, now, policy));
   }
 
-  async expireQueued(createdBefore: number, now: number, policy: FailurePolicy, limit: number): Promise<Reload[]> {
+  async expireQueued(createdBefore: number, now: number, policy: FailurePolicy, limit: number): Promise<Array<{ reload: Reload; disabledTask: Task | undefined }>> {
     const hours = Math.round(((now - createdBefore) / 3_600_000) * 100) / 100;
     const log = `The reload waited in the queue for more than ${hours} hours without a free slot, and was not started.`;
     return guard(() => scheduling.expireQueued(this.ctx, createdBefore, now, policy, limit, log));
