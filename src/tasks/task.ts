@@ -127,7 +127,13 @@ export function updateTask(task: Task, patch: TaskPatch, now: number): Task {
   }, now);
   let next = merged.task;
   checkFields(next);
-  const scheduleChanged = has('recurrence') || has('startDateTime') || has('endDateTime') || has('timeZone');
+  // Changed in value, not sent: a get-edit-put sends the schedule back as it is (Qlik's PUT takes
+  // the whole task), and must not move a next execution that is due and not yet fired.
+  const scheduleChanged =
+    next.timeZone !== task.timeZone ||
+    next.startDateTime !== task.startDateTime ||
+    next.endDateTime !== task.endDateTime ||
+    JSON.stringify(next.recurrence) !== JSON.stringify(task.recurrence);
   // A past end is refused when it is set, not when a client sends back the one the task has (a
   // get-edit-put of a task whose end has passed, e.g. to disable it): only a new end, or a new time
   // zone that moves the end, is checked.

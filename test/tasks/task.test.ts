@@ -54,6 +54,18 @@ describe('PUT state', () => {
     assert.deepEqual([unchanged.state, unchanged.nextExecutionTime], ['Completed', null], 'without a schedule change it stays Completed');
   });
 
+  it('the whole task sent back (get, edit, put) keeps a next execution that is due and not yet fired', () => {
+    const t = createTask(daily, 'f'.repeat(24), owner, NOW);
+    const due = t.nextExecutionTime!;
+    const later = due + 3000; // the scheduler has not reached it yet
+    const { appId, partial, autoReload, autoReloadPartial, timeZone, recurrence, startDateTime, endDateTime } = t;
+    const echoed = updateTask(t, { appId, partial: !partial, autoReload, autoReloadPartial, timeZone, recurrence: [...recurrence!], startDateTime, endDateTime, state: 'Enabled' }, later);
+    assert.equal(echoed.nextExecutionTime, due, 'the due occurrence still fires');
+    assert.equal(echoed.partial, true);
+    const changed = updateTask(t, { recurrence: ['FREQ=WEEKLY'] }, later);
+    assert.equal(changed.nextExecutionTime, Date.parse('2027-01-08T09:00:00Z'), 'a schedule changed in value is computed from now');
+  });
+
   it('Completed clears a disabled code and log, and has no next run', () => {
     const t = updateTask(failed(), { state: 'Completed' }, NOW);
     assert.deepEqual([t.state, t.disabledCode, t.log, t.nextExecutionTime], ['Completed', null, null, null]);
