@@ -41,6 +41,14 @@ export interface Schedule {
   between(afterMs: number, untilMs: number, limit?: number): number[];
   /** RFC 3339 local time with the zone's offset at that instant: `2027-03-14T03:30:00-04:00`. */
   formatLocal(ms: number): string;
+  /**
+   * Throws RecurrenceError when a rule's COUNT is more occurrences than a query can count. COUNT is
+   * counted from the start (rule.ts) within a query's budget: a count that cannot be finished
+   * within half of it would one day, the schedule having run long enough, be too many to count for
+   * a process that compiles the schedule afresh (after a restart), and the task would stop firing.
+   * For validation (a task's create or change): it counts every rule to its end now.
+   */
+  checkCountable(): void;
 }
 
 /** Largest `between` / `first` answer, so that a SECONDLY rule cannot fill memory. */
@@ -168,6 +176,7 @@ class EmptySchedule implements Schedule {
   formatLocal(ms: number): string {
     return formatIn(TimeZone.get(this.timeZone)!, ms);
   }
+  checkCountable(): void {}
 }
 
 class CompiledSchedule implements Schedule {
@@ -209,6 +218,18 @@ class CompiledSchedule implements Schedule {
 
   formatLocal(ms: number): string {
     return formatIn(this.zone, ms);
+  }
+
+  checkCountable(): void {
+    for (const { rule, field } of [...this.rules, ...this.exrules]) {
+      budget.left = MAX_STEPS_PER_QUERY / 2;
+      try {
+        rule.countAll();
+      } catch (e) {
+        if (!(e instanceof BudgetExhausted)) throw e;
+        throw new RecurrenceError(field, 'COUNT is more occurrences than can be counted; use UNTIL (or endDateTime) instead, or a smaller COUNT');
+      }
+    }
   }
 
   private collect(after: number, until: number, limit: number): number[] {

@@ -190,6 +190,7 @@ function compile(task: Task, now: number, checkEndInPast: boolean, startAnchored
   let schedule: Schedule;
   try {
     schedule = scheduleOf(task);
+    schedule.checkCountable();
   } catch (e) {
     if (e instanceof RecurrenceError && startAnchored && e.field === 'endDateTime') {
       throw new TaskError('invalid-schedule', `endDateTime: must be after the start; no startDateTime was sent, so the task starts now (${task.startDateTime} in ${task.timeZone})`);

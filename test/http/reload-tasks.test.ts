@@ -129,6 +129,7 @@ describe('POST /api/v1/reload-tasks', () => {
     ['an end not after the start', { appId: 'a', timeZone: 'UTC', startDateTime: '2027-01-02T00:00:00', endDateTime: '2027-01-01T00:00:00' }, 'TASKS-003', 'endDateTime: must be after startDateTime'],
     ['an end in the past', { appId: 'a', timeZone: 'UTC', startDateTime: '2026-01-01T00:00:00', endDateTime: '2026-06-01T00:00:00', recurrence: ['FREQ=DAILY'] }, 'TASKS-003', "endDateTime: '2026-06-01T00:00:00' in UTC is in the past"],
     ['a recurrence error', { appId: 'a', timeZone: 'UTC', startDateTime: '2027-01-01T00:00:00', recurrence: ['FREQ=DAILY', 'RRULE:FREQ=WEEKLY;BYDAY=XX'] }, 'TASKS-003', "recurrence[1]: BYDAY value 'XX' is not a weekday"],
+    ['a COUNT too large to count after a restart', { appId: 'a', timeZone: 'UTC', startDateTime: '2027-01-01T00:00:00', recurrence: ['FREQ=MINUTELY;COUNT=1000000'] }, 'TASKS-003', 'recurrence[0]: COUNT is more occurrences than can be counted; use UNTIL (or endDateTime) instead, or a smaller COUNT'],
     ['a DTSTART line', { appId: 'a', timeZone: 'UTC', startDateTime: '2027-01-01T00:00:00', recurrence: ['DTSTART:20270101T000000Z'] }, 'TASKS-003', 'recurrence[0]: DTSTART lines are not allowed; use startDateTime'],
   ];
   for (const [what, body, code, detail] of invalid) {

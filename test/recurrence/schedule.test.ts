@@ -148,6 +148,19 @@ describe('COUNT and UNTIL', () => {
     // Counting progress is kept, so near the start the same schedule answers.
     assert.equal(s.next(ms('2020-01-01T00:00:10Z')), ms('2020-01-01T00:00:11Z'));
   });
+
+  it('checkCountable refuses a COUNT that a process compiling the schedule afresh could not count to its end', () => {
+    const huge = compileSchedule({ timeZone: 'UTC', startDateTime: '2027-01-01T00:00:00', recurrence: ['FREQ=DAILY', 'EXRULE:FREQ=MINUTELY;COUNT=1000000'] });
+    assert.throws(() => huge.checkCountable(), (e: unknown) => e instanceof RecurrenceError && e.field === 'recurrence[1]' && /COUNT is more occurrences than can be counted; use UNTIL/.test(e.message));
+    // What it passes stays answerable at the end of the count, for a schedule compiled afresh (a
+    // restart), which counts from the start in one query.
+    const input = { timeZone: 'UTC', startDateTime: '2027-01-01T00:00:00', recurrence: ['FREQ=MINUTELY;COUNT=120000'] };
+    compileSchedule(input).checkCountable();
+    const fresh = compileSchedule(input);
+    const last = ms('2027-01-01T00:00:00Z') + 119_999 * 60_000;
+    assert.equal(fresh.next(last - 60_000), last);
+    assert.equal(fresh.next(last), null);
+  });
 });
 
 describe('the calendar', () => {
