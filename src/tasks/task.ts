@@ -102,7 +102,7 @@ export function createTask(body: TaskCreate, id: string, owner: Owner, now: numb
     version: 1,
   }, now);
   checkFields(task);
-  const schedule = compile(task, now, body.endDateTime !== undefined, anchored);
+  const schedule = compile(task, now, body.endDateTime !== undefined, anchored, true);
   return schedulerView(task, schedule, now);
 }
 
@@ -138,7 +138,9 @@ export function updateTask(task: Task, patch: TaskPatch, now: number): Task {
   // get-edit-put of a task whose end has passed, e.g. to disable it): only a new end, or a new time
   // zone that moves the end, is checked.
   const endMoved = (has('endDateTime') && next.endDateTime !== task.endDateTime) || (has('timeZone') && next.timeZone !== task.timeZone);
-  const schedule = compile(next, now, endMoved, merged.anchored);
+  // A COUNT is checked when the schedule is set, like a past end: a task kept from an older release
+  // with a COUNT past the limit can still be disabled or edited.
+  const schedule = compile(next, now, endMoved, merged.anchored, scheduleChanged);
 
   // The state a task already has, sent back, changes nothing: a get-edit-put sends the whole task.
   // A task its failures disabled still says CONSECUTIVE-FAILURES, with its log; an enabled task's
@@ -186,11 +188,11 @@ function withAnchoredStart(task: Task, now: number): { task: Task; anchored: boo
   return start === null ? unanchored : { task: { ...task, startDateTime: start }, anchored: true };
 }
 
-function compile(task: Task, now: number, checkEndInPast: boolean, startAnchored = false): Schedule {
+function compile(task: Task, now: number, checkEndInPast: boolean, startAnchored: boolean, checkCount: boolean): Schedule {
   let schedule: Schedule;
   try {
     schedule = scheduleOf(task);
-    schedule.checkCountable();
+    if (checkCount) schedule.checkCountable();
   } catch (e) {
     if (e instanceof RecurrenceError && startAnchored && e.field === 'endDateTime') {
       throw new TaskError('invalid-schedule', `endDateTime: must be after the start; no startDateTime was sent, so the task starts now (${task.startDateTime} in ${task.timeZone})`);

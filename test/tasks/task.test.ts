@@ -66,6 +66,16 @@ describe('PUT state', () => {
     assert.equal(changed.nextExecutionTime, Date.parse('2027-01-08T09:00:00Z'), 'a schedule changed in value is computed from now');
   });
 
+  it('a COUNT past what can be counted is refused when a schedule is set, not when a task kept from before is edited', () => {
+    const big = { ...daily, recurrence: ['FREQ=MINUTELY;COUNT=1000000'] };
+    assert.throws(() => createTask(big, '1'.repeat(24), owner, NOW), /recurrence\[0\]: COUNT is more occurrences than can be counted/);
+    const ok = createTask(daily, '2'.repeat(24), owner, NOW);
+    assert.throws(() => updateTask(ok, { recurrence: big.recurrence }, NOW), /COUNT is more occurrences/);
+    const kept: Task = { ...ok, recurrence: big.recurrence }; // stored by an older release
+    const off = updateTask(kept, { state: 'Disabled' }, NOW);
+    assert.equal(off.state, 'Disabled');
+  });
+
   it('Completed clears a disabled code and log, and has no next run', () => {
     const t = updateTask(failed(), { state: 'Completed' }, NOW);
     assert.deepEqual([t.state, t.disabledCode, t.log, t.nextExecutionTime], ['Completed', null, null, null]);
