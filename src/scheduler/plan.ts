@@ -10,7 +10,10 @@
  * - `skip`: record every missed occurrence as missed;
  * - `all`: fire every missed occurrence within the window, in order; older ones are missed.
  * When the task's previous reload is still active, a firing is recorded as skipped (overlap policy
- * `skip`, default) or queued behind it (`queue`).
+ * `skip`, default) or queued behind it (`queue`); what fires is active for the occurrences after it
+ * in the same pass. Except with `all`, which asks for every occurrence: its firings queue one behind
+ * the other (with `skip` it would fire only the oldest missed one, less than `once` does), and only
+ * a reload active before the pass skips them.
  */
 import type { Schedule } from '../recurrence/index.js';
 
@@ -64,7 +67,7 @@ export function planFirings(nominal: number, schedule: Schedule, now: number, ac
   const occurrences = due.map((t) => {
     if (!fire.has(t)) return { nominal: t, outcome: 'missed' as const };
     if (active && policy.overlap === 'skip') return { nominal: t, outcome: 'skipped' as const };
-    active = true; // what fires now is active for the occurrences after it
+    if (policy.misfire !== 'all') active = true;
     return { nominal: t, outcome: 'fired' as const };
   });
   return { occurrences, next };

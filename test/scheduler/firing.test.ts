@@ -187,19 +187,21 @@ describe('after downtime (misfire policy)', () => {
     assert.equal((await rig.reloads(t.id)).length, 0);
   });
 
-  it('all (with overlap queue): fires every missed occurrence in order, one after another', async () => {
-    const { t, history } = await downFiveHours('all', { OVERLAP_POLICY: 'queue' });
-    assert.ok(history.every(([, o]) => o === 'fired'));
-    // They run one at a time: run the queue down.
-    for (let i = 0; i < 6; i++) {
-      await rig.scheduler.tick();
-      await rig.scheduler.dispatcher.idle();
-    }
-    const reloads = await rig.reloads(t.id);
-    assert.deepEqual(reloads.map((r) => new Date(r.scheduledTime!).toISOString().slice(11, 16)), ['09:00', '10:00', '11:00', '12:00', '13:00']);
-    assert.ok(reloads.every((r) => r.status === 'SUCCEEDED'));
-    for (let i = 1; i < reloads.length; i++) assert.ok(reloads[i]!.startTime! >= reloads[i - 1]!.endTime!, 'two reloads of one task overlapped');
-  });
+  for (const overlap of ['skip', 'queue']) {
+    it(`all (with overlap ${overlap}): fires every missed occurrence in order, one after another`, async () => {
+      const { t, history } = await downFiveHours('all', { OVERLAP_POLICY: overlap });
+      assert.ok(history.every(([, o]) => o === 'fired'));
+      // They run one at a time: run the queue down.
+      for (let i = 0; i < 6; i++) {
+        await rig.scheduler.tick();
+        await rig.scheduler.dispatcher.idle();
+      }
+      const reloads = await rig.reloads(t.id);
+      assert.deepEqual(reloads.map((r) => new Date(r.scheduledTime!).toISOString().slice(11, 16)), ['09:00', '10:00', '11:00', '12:00', '13:00']);
+      assert.ok(reloads.every((r) => r.status === 'SUCCEEDED'));
+      for (let i = 1; i < reloads.length; i++) assert.ok(reloads[i]!.startTime! >= reloads[i - 1]!.endTime!, 'two reloads of one task overlapped');
+    });
+  }
 
   it('all: occurrences older than the catch-up window are missed', async () => {
     rig = await createRig({ MISFIRE_POLICY: 'all', OVERLAP_POLICY: 'queue', CATCH_UP_WINDOW_HOURS: '2' });

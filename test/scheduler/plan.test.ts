@@ -68,7 +68,10 @@ describe('planFirings', () => {
           assert.equal(p.next, hourly.next(now));
           const fired = p.occurrences.filter((o) => o.outcome === 'fired').length;
           if (misfire === 'skip') assert.ok(p.occurrences.filter((o) => now - o.nominal > 60_000).every((o) => o.outcome === 'missed'));
-          if (overlap === 'skip') assert.ok(fired <= (active ? 0 : 1));
+          // The firings of one plan queue behind each other; only a reload active before skips them.
+          if (overlap === 'skip' && active) assert.equal(fired, 0);
+          if (misfire !== 'all' && overlap === 'skip') assert.ok(fired <= 1);
+          if (misfire === 'all' && !(overlap === 'skip' && active)) assert.equal(fired, p.occurrences.filter((o) => now - o.nominal <= 24 * H).length);
           if (misfire === 'once' && overlap === 'queue') assert.ok(fired >= 1);
         },
       ),
