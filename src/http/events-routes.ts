@@ -79,15 +79,26 @@ export async function eventsRoutes(app: FastifyInstance, o: EventsRoutesOptions)
         case 'com.qlik.v1.app.data.updated': {
           const tasks = await o.store.autoReloadTasks(p.tenantId, need('appId'));
           const ids: string[] = [];
+          let queued = false;
           for (const task of tasks) {
             const reload = queuedReload(
               { tenantId: task.tenantId, userId: task.userId, appId: task.appId, partial: task.autoReloadPartial, type: 'data-refresh', resourceType: 'reload-tasks', resourceId: task.id, scheduledTime: null },
               now,
             );
-            await o.store.insertReload(reload);
-            ids.push(reload.id);
+            // A reload of the app that has not started yet will load the new data: events that come
+            // faster than the app reloads do not pile up reloads (which would wait out the queue
+            // limit and fail, and five such failures disable the task). A partial one does not
+            // stand in for a full one.
+            const pending = await o.store.insertReloadUnlessPending(reload);
+            let carrier = reload;
+            if (pending !== undefined) {
+              if (pending.partial && !reload.partial) await o.store.insertReload(reload);
+              else carrier = pending;
+            }
+            if (carrier === reload) queued = true;
+            ids.push(carrier.id);
           }
-          if (ids.length > 0) o.onQueued();
+          if (queued) o.onQueued();
           return reply.code(202).send({ type, reloads: ids, tasks: tasks.length });
         }
         case 'com.qlik.v1.app.deleted':

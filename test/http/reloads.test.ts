@@ -351,6 +351,26 @@ describe('POST /api/v1/events', () => {
     assert.equal(errorOf(missing).detail, 'data.appId: is required for com.qlik.v1.app.data.updated');
   });
 
+  it('app data updated again before the reload started: the queued reload will load it, and no other is queued', async () => {
+    const event = { as: 'root', admin: true, body: { type: 'com.qlik.v1.app.data.updated', data: { appId: 'app-f' } } } as const;
+    const auto = (await api.call('POST', '/api/v1/reload-tasks', { body: { appId: 'app-f', timeZone: 'UTC', autoReload: true, autoReloadPartial: true } })).json();
+    const first = (await api.call('POST', '/api/v1/events', event)).json();
+    const again = (await api.call('POST', '/api/v1/events', event)).json();
+    assert.deepEqual(again, { type: 'com.qlik.v1.app.data.updated', reloads: first.reloads, tasks: 1 });
+    const listed = async () => (await api.call('GET', '/api/v1/reloads?appId=app-f&limit=100', { as: 'root', admin: true })).json().data;
+    assert.equal((await listed()).length, 1);
+    // A partial reload queued does not stand in for a full one.
+    await api.call('PUT', `/api/v1/reload-tasks/${auto.id}`, { body: { autoReloadPartial: false } });
+    const full = (await api.call('POST', '/api/v1/events', event)).json();
+    assert.notDeepEqual(full.reloads, first.reloads);
+    assert.equal((await api.call('GET', `/api/v1/reloads/${full.reloads[0]}`)).json().partial, false);
+    // Once nothing of the app is waiting (here: both canceled), an update queues a reload again.
+    for (const id of [...first.reloads, ...full.reloads]) await api.call('POST', `/api/v1/reloads/${id}/actions/cancel`, { as: 'root', admin: true });
+    const later = (await api.call('POST', '/api/v1/events', event)).json();
+    assert.equal((await listed()).length, 3);
+    assert.ok(!first.reloads.includes(later.reloads[0]) && !full.reloads.includes(later.reloads[0]));
+  });
+
   it('user deleted or disabled: their tasks are disabled with the reason; app deleted: its tasks go', async () => {
     const t1 = (await api.call('POST', '/api/v1/reload-tasks', { as: 'dan', body: { appId: 'app-u', timeZone: 'UTC', startDateTime: '2030-01-01T00:00:00' } })).json();
     const t2 = (await api.call('POST', '/api/v1/reload-tasks', { as: 'eve', body: { appId: 'app-u', timeZone: 'UTC', startDateTime: '2030-01-01T00:00:00' } })).json();
