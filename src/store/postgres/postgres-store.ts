@@ -19,11 +19,11 @@ import {
   type FireOptions,
   type OccurrenceRecord,
   type Planner,
-  type TaskLimits,
   type PruneResult,
   type ReloadListQuery,
   type Store,
   type StoreEvent,
+  type TaskLimits,
   type TaskListQuery,
 } from '../store.js';
 import { reloadIdTime, type Reload, type ReloadStatus } from '../../reloads/reload.js';
