@@ -4,6 +4,12 @@ import { SignJWT, type JWTPayload } from 'jose';
 import type { AuthConfig } from '../config.js';
 import type { LocalKey } from './local-key.js';
 
+/**
+ * The longest lifetime a token minted here may have (`reload-task token --expires-in`): the server
+ * refuses its own key's tokens that expire further ahead (verifier.ts).
+ */
+export const MAX_TOKEN_SECONDS = 365 * 86_400;
+
 export interface MintOptions {
   readonly tenantId: string;
   readonly userId: string;
@@ -17,6 +23,9 @@ export async function mintToken(config: AuthConfig, localKey: () => LocalKey, o:
   if (config.jwksUrl || config.publicKeyPem) {
     throw new Error('tokens come from your identity provider when JWT_JWKS_URL or JWT_PUBLIC_KEY is set');
   }
+  // Commander does not run a default through the option's parser: a '1h' that reached here as text
+  // once made `iat + '1h'` a string, which jose read as some two million years.
+  if (!Number.isInteger(o.expiresInSeconds) || o.expiresInSeconds < 1 || o.expiresInSeconds > MAX_TOKEN_SECONDS) throw new Error(`a token's lifetime must be a whole number of seconds up to 365 days, not ${String(o.expiresInSeconds)}`);
   const iat = Math.floor(o.now / 1000);
   const claims: JWTPayload = { [config.tenantClaim]: o.tenantId, [config.rolesClaim]: o.admin ? [config.adminRole] : [] };
   if (config.userClaim !== 'sub') claims[config.userClaim] = o.userId;

@@ -8,6 +8,7 @@ import { createPublicKey, createSecretKey, type KeyObject } from 'node:crypto';
 import { createRemoteJWKSet, errors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { AuthConfig } from '../config.js';
 import type { LocalKey } from './local-key.js';
+import { MAX_TOKEN_SECONDS } from './mint.js';
 
 /** Who is calling: from the token's tenant, subject and roles claims. */
 export interface Principal {
@@ -89,6 +90,10 @@ export function createVerifier(config: AuthConfig, localKey: () => LocalKey, opt
   const maxAgeMs = config.tokenCacheSeconds * 1000;
   const maxEntries = config.tokenCacheSize;
   const tolerance = config.clockToleranceSeconds;
+  // The local key's tokens come from `reload-task token` alone, which mints at most 365 days.
+  // Tokens that expire further ahead were minted by releases whose default lifetime was, by a bug,
+  // some two million years: refused, so that those tokens stop working.
+  const ownKey = !config.jwksUrl && !config.publicKeyPem && !config.hmacSecret;
 
   const fromCache = (authorization: string | undefined): Principal | undefined => {
     if (maxAgeMs <= 0 || maxEntries <= 0 || authorization === undefined) return undefined;
@@ -122,6 +127,9 @@ export function createVerifier(config: AuthConfig, localKey: () => LocalKey, opt
     } catch (e) {
       throw new AuthError(reason(e), { cause: e });
     }
+    if (ownKey && typeof payload.exp === 'number' && payload.exp - Math.floor(now() / 1000) > MAX_TOKEN_SECONDS + tolerance) {
+      throw new AuthError('the token expires more than 365 days from now, later than any token of this service; mint a new one with reload-task token');
+    }
     const tenantId = claim(payload, config.tenantClaim, 'tenant');
     const userId = claim(payload, config.userClaim, 'user');
     const roles = payload[config.rolesClaim];
@@ -148,7 +156,7 @@ const BEARER = /^Bearer +([A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*\.[A-Za-z0-9_\-]*) *$/
 function bearer(header: string | undefined): string {
   if (header === undefined || header.trim() === '') throw new AuthError('no bearer token: send Authorization: Bearer <JWT>');
   const m = BEARER.exec(header);
-  if (!m) throw new AuthError('the Authorization header is not "Bearer <JWT>"');
+  if (!m) throw new AuthError(/^bearer\s/i.test(header) ? 'the bearer token is malformed: not a JWT (three base64url parts separated by dots)' : 'the Authorization header is not "Bearer <JWT>"');
   return m[1]!;
 }
 

@@ -5,7 +5,7 @@
 import { Command, Option } from 'commander';
 import { ConfigError, loadConfig } from '../config.js';
 import { loadOrCreateLocalKey } from '../auth/local-key.js';
-import { mintToken } from '../auth/mint.js';
+import { MAX_TOKEN_SECONDS, mintToken } from '../auth/mint.js';
 import { UsageError } from './recurrence-flag.js';
 
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86_400 };
@@ -16,7 +16,7 @@ export function tokenCommand(write: (text: string) => void): Command {
     .requiredOption('--tenant <tenantId>', 'the tenant the token acts in')
     .requiredOption('--user <userId>', 'the user (subject) the token acts as')
     .option('--admin', 'give the TenantAdmin role (sees and changes all tasks of the tenant)')
-    .addOption(new Option('--expires-in <duration>', 'lifetime: a number with s, m, h or d (at most 365d)').default('1h').argParser(parseDuration))
+    .addOption(new Option('--expires-in <duration>', 'lifetime: a number with s, m, h or d (at most 365d)').default(3600, '1h').argParser(parseDuration))
     .addHelpText('after', '\nExample:\n  TOKEN=$(npx reload-task token --tenant acme --user alice)\n  curl -H "Authorization: Bearer $TOKEN" http://localhost:8080/api/v1/reload-tasks')
     .action(async (opts: { tenant: string; user: string; admin?: boolean; expiresIn: number }) => {
       let config;
@@ -48,6 +48,6 @@ export function tokenCommand(write: (text: string) => void): Command {
 function parseDuration(value: string): number {
   const m = /^(\d+)([smhd])$/.exec(value);
   const seconds = m ? Number(m[1]) * UNITS[m[2]!]! : NaN;
-  if (!(seconds >= 1 && seconds <= 365 * 86_400)) throw new UsageError(`--expires-in: '${value}' is not a duration such as 30m, 1h or 7d (at most 365d)`);
+  if (!(seconds >= 1 && seconds <= MAX_TOKEN_SECONDS)) throw new UsageError(`--expires-in: '${value}' is not a duration such as 30m, 1h or 7d (at most 365d)`);
   return seconds;
 }

@@ -46,7 +46,7 @@ describe('bearer tokens (local ES256 key)', () => {
   });
 
   it('refuses garbage', async () => {
-    await refused('Bearer garbage', /not "Bearer <JWT>"/);
+    await refused('Bearer garbage', /^the bearer token is malformed: not a JWT/);
     await refused('Bearer a.b.c', /malformed|not accepted/);
   });
 
@@ -78,6 +78,13 @@ describe('bearer tokens (local ES256 key)', () => {
     await refused(`Bearer ${await sign(key, { tenantId: 'acme', sub: 'alice', exp: now() - 60 })}`, /expired/);
     await refused(`Bearer ${await sign(key, { tenantId: 'acme', sub: 'alice', exp: now() + 600, nbf: now() + 300 })}`, /not valid yet/);
     await refused(`Bearer ${await sign(key, { tenantId: 'acme', sub: 'alice' })}`, /"exp" claim|no expiry|exp/);
+  });
+
+  it('refuses a token of its own key that expires more than 365 days ahead (as an old release minted them), and takes one of 364', async () => {
+    const key = createKey(api);
+    await refused(`Bearer ${await sign(key, { tenantId: 'acme', sub: 'alice', iat: now(), exp: now() + 2_000_000 * 365 * 86_400 })}`, /expires more than 365 days from now.*mint a new one/);
+    await refused(`Bearer ${await sign(key, { tenantId: 'acme', sub: 'alice', exp: now() + 366 * 86_400 })}`, /expires more than 365 days/);
+    assert.equal((await get(`Bearer ${await sign(key, { tenantId: 'acme', sub: 'alice', exp: now() + 364 * 86_400 })}`)).statusCode, 200);
   });
 
   it('refuses a tampered payload', async () => {
