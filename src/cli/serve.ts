@@ -31,10 +31,20 @@ export function serveCommand(write: (text: string) => void): Command {
           '',
         ].join('\n'),
       );
-      await new Promise<void>((resolve) => {
+      await new Promise<void>((resolve, reject) => {
         const stop = (signal: string): void => {
           running.log.info({ signal }, 'shutting down');
-          void running.close().then(resolve);
+          // The service's timers do not hold the process (they are unref'd), and once the HTTP
+          // server has closed nothing else would: Node would exit mid-drain, with running reloads
+          // neither finished nor handed off. This one holds it until the drain is done.
+          const hold = setInterval(() => {}, 60_000);
+          running
+            .close()
+            .finally(() => clearInterval(hold))
+            .then(resolve, (e: unknown) => {
+              running.log.error({ err: e }, 'shutdown failed');
+              reject(e instanceof Error ? e : new Error(String(e)));
+            });
         };
         process.once('SIGTERM', () => stop('SIGTERM'));
         process.once('SIGINT', () => stop('SIGINT'));

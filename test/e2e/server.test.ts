@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import Database from 'better-sqlite3';
 
 const main = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'reload-tasks-e2e-'));
@@ -107,9 +108,25 @@ describe('the service as a user runs it', () => {
     assert.ok(!logs.includes(jwt.split('.')[2]!));
   });
 
-  it('stops cleanly on SIGTERM', async () => {
+  it('stops cleanly on SIGTERM, after letting a running reload finish within the grace', async () => {
+    // The simulated executor's reloads take SIMULATED_DURATION_MS (2 s by default); the grace
+    // (SHUTDOWN_GRACE_SECONDS) is 10 s. The process once exited (code 13) as soon as the HTTP server
+    // had closed: nothing it still waited for kept Node's event loop alive.
+    const auth = { authorization: `Bearer ${token('--tenant', 'acme', '--user', 'alice')}`, 'content-type': 'application/json' };
+    const posted = await fetch(`${url}/api/v1/reloads`, { method: 'POST', headers: auth, body: JSON.stringify({ appId: 'app-at-shutdown' }) });
+    assert.equal(posted.status, 201);
+    const { id } = (await posted.json()) as { id: string };
+    const status = async () => ((await (await fetch(`${url}/api/v1/reloads/${id}`, { headers: auth })).json()) as { status: string }).status;
+    for (let i = 0; i < 200 && (await status()) !== 'RELOADING'; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(await status(), 'RELOADING');
     const exited = new Promise<number | null>((resolve) => server.on('exit', (code) => resolve(code)));
     server.kill('SIGTERM');
     assert.equal(await exited, 0);
+    const db = new Database(join(dir, 'reload-tasks.db'), { readonly: true });
+    try {
+      assert.equal((db.prepare('SELECT status FROM reloads WHERE id = ?').get(id) as { status: string }).status, 'SUCCEEDED');
+    } finally {
+      db.close();
+    }
   });
 });
