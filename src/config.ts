@@ -1,7 +1,7 @@
 /**
  * Configuration, read once from the environment into a typed, frozen object. A bad value stops the
  * start with a message that names the variable; nothing else in the code reads process.env.
- * Every variable is listed with its default in docs/configuration.md.
+ * Every variable is listed with its default in docs/operations.md ("Configuration").
  */
 import { resolve } from 'node:path';
 

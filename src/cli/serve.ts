@@ -5,7 +5,7 @@ import { UsageError } from './recurrence-flag.js';
 
 export function serveCommand(write: (text: string) => void): Command {
   return new Command('serve')
-    .description('run the service (configuration from the environment: PORT, DATA_DIR, ...; see docs/configuration.md)')
+    .description('run the service (configuration from the environment: PORT, DATA_DIR, ...; see docs/operations.md, "Configuration")')
     .addHelpText('after', '\nExample:\n  PORT=8080 DATA_DIR=./data reload-task serve')
     .action(async () => {
       let config;
@@ -22,6 +22,7 @@ export function serveCommand(write: (text: string) => void): Command {
       write(
         [
           `reload-tasks is listening on ${running.url}`,
+          ...(['0.0.0.0', '::'].includes(config.host) ? [`  reachable:      from other machines too (HOST=${config.host}); HOST=127.0.0.1 keeps it to this one`] : []),
           `  data directory: ${config.dataDir}`,
           `  API:            ${running.url}/api/v1/reload-tasks (docs at ${running.url}/docs)`,
           `  scheduler:      ${!config.scheduler.enabled ? 'off (SCHEDULER_ENABLED=false)' : config.executor.kind === 'simulated' ? `on, with the SIMULATED executor (reloads are not run; each "succeeds" after ${config.executor.durationMs} ms). Set EXECUTOR=qlik-cloud, webhook or command to run real reloads.` : `on, executor ${config.executor.kind}`}`,
