@@ -3,6 +3,9 @@
  * The `reload-task` command. Output goes to stdout, problems to stderr; exit code 2 means the
  * command was called wrongly (bad flags or input), 1 that something failed while running.
  */
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Command, CommanderError } from 'commander';
 import { backupCommand } from './backup.js';
 import { contextCommand } from './context-command.js';
@@ -13,9 +16,21 @@ import { taskCommands } from './task-commands.js';
 import { tokenCommand } from './token.js';
 import { UsageError } from './recurrence-flag.js';
 
+/** This package's version, from its package.json (found from this module: src/ and dist/ alike). */
+function packageVersion(): string {
+  for (let dir = dirname(fileURLToPath(import.meta.url)), i = 0; i < 5; i++, dir = dirname(dir)) {
+    const file = join(dir, 'package.json');
+    if (!existsSync(file)) continue;
+    const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string; version?: string };
+    if (pkg.name === 'reload-tasks' && pkg.version) return pkg.version;
+  }
+  return 'unknown';
+}
+
 export function buildProgram(out: (text: string) => void, err: (text: string) => void): Command {
   const program = new Command('reload-task')
     .description('A self-hosted Qlik Cloud Reload Tasks API: schedule reloads, exactly once.')
+    .version(packageVersion(), '-V, --version', 'print the version')
     .showHelpAfterError()
     .configureOutput({ writeOut: out, writeErr: err });
   const io = { out, err };

@@ -1,6 +1,7 @@
 // `--help` everywhere: every command, down to each subcommand, shows an example; the top level
 // still lists serve, token and preview beside the API commands.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { describe, it } from 'node:test';
 import { contextCommand } from '../../src/cli/context-command.js';
@@ -37,6 +38,12 @@ describe('reload-task --help', () => {
     const all = [...taskCommands(io), reloadsCommand(io), contextCommand(io), tokenCommand(io.out), previewCommand(io.out), serveCommand(io.out)].flatMap((c) => walk(c));
     assert.ok(all.length >= 19, String(all.length));
     for (const [name, cmd] of all) assert.match(help(cmd), /\nExamples?( \([^)]*\))?:\n  /, name);
+  });
+
+  it('--version prints the package\'s version, exit 0', async () => {
+    const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    const r = await cli(['--version']);
+    assert.deepEqual([r.code, r.stdout], [0, `${version}\n`]);
   });
 
   it('a subcommand\'s --help is printed by the real process, exit 0', async () => {
