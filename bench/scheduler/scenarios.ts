@@ -247,9 +247,10 @@ export interface SustainedOptions {
  * `cache-256mb`: PRAGMA cache_size = -262144; `fewer-indexes`: without the reloads list indexes
  * keyed by user, app and task (reloads_by_user, reloads_by_app, reloads_by_resource);
  * `no-autocheckpoint`: PRAGMA wal_autocheckpoint = 0 (no checkpoint inside COMMIT; the WAL grows);
+ * `mmap-4gb`: PRAGMA mmap_size = 4 GiB (pages read through a memory map instead of read calls);
  * `combined`: all four.
  */
-export type WhatIf = 'baseline' | 'sync-normal' | 'cache-256mb' | 'fewer-indexes' | 'no-autocheckpoint' | 'combined';
+export type WhatIf = 'baseline' | 'sync-normal' | 'cache-256mb' | 'fewer-indexes' | 'no-autocheckpoint' | 'mmap-4gb' | 'combined';
 export const DROPPED_INDEXES = ['reloads_by_user', 'reloads_by_app', 'reloads_by_resource'] as const;
 
 /** One timed pass. */
@@ -353,6 +354,7 @@ export async function sustained(o: SustainedOptions, log: (s: string) => void): 
       if (has('sync-normal')) db.pragma('synchronous = NORMAL');
       if (has('cache-256mb')) db.pragma('cache_size = -262144');
       if (has('no-autocheckpoint')) db.pragma('wal_autocheckpoint = 0');
+      if (w === 'mmap-4gb') db.pragma(`mmap_size = ${4 * 1024 ** 3}`);
     }
     try {
       const counts: Counts = { fired: 0, skipped: 0, missed: 0 };
@@ -449,6 +451,8 @@ export interface HerdOptions {
    * before writing the result; otherwise the child ends as soon as the last batch has committed.
    */
   readonly finishTick: boolean;
+  /** Reloads on record before the herd: this many finished reloads of every task (addHistory). */
+  readonly historyRounds?: number | undefined;
 }
 
 export interface Batch {
@@ -488,6 +492,7 @@ export async function herd(o: HerdOptions, log: (s: string) => void, early: Earl
   try {
     const seeded = await seed(tmp.path, dailySpec(o.tasks, o.mix, HERD_AT, T0));
     log(`seeded ${seeded.tasks} tasks (${seeded.distinctSchedules} distinct schedules) in ${seeded.seconds.toFixed(1)} s`);
+    if (o.historyRounds) log(`added ${addHistory(tmp.path, o.historyRounds)} finished reloads`);
     if (seeded.firstDue !== HERD_AT || seeded.lastDue !== HERD_AT) throw new Error('herd tasks are not all due at the herd second');
     const clock = new ManualClock(HERD_AT - 60_000);
     const rig = openRig(tmp.path, clock, HERD_ENV);
