@@ -3,7 +3,7 @@
  * scheduler fires from, so what a person sees here is what will run.
  */
 import { Command, Option } from 'commander';
-import { compileSchedule, localMinuteAt, MAX_LIST, RecurrenceError } from '../recurrence/index.js';
+import { anchorMinuteAfter, compileSchedule, MAX_LIST, RecurrenceError } from '../recurrence/index.js';
 import { parseRecurrenceFlag, UsageError } from './recurrence-flag.js';
 
 interface PreviewOptions {
@@ -48,7 +48,7 @@ Example:
         let anchor: string | null = null;
         if (opts.recurrence.length > 0 && !opts.startDateTime) {
           opts.after ??= Date.now();
-          anchor = localMinuteAt(opts.timeZone, opts.after + 60_000);
+          anchor = anchorMinuteAfter(opts.timeZone, opts.after);
         }
         schedule = compileSchedule({
           timeZone: opts.timeZone,

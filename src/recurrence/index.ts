@@ -8,7 +8,7 @@
  * ```
  */
 export { RecurrenceError } from './errors.js';
-export { compileSchedule, localMinuteAt, MAX_LIST, type Schedule, type ScheduleInput } from './schedule.js';
+export { anchorMinuteAfter, compileSchedule, localMinuteAt, MAX_LIST, type Schedule, type ScheduleInput } from './schedule.js';
 export { MAX_STEPS_PER_QUERY } from './rule.js';
 export { parseLocalDateTime } from './local-date-time.js';
 export { sharedStart, startDependence, type SharedStart, type StartDependence } from './shared-start.js';

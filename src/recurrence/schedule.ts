@@ -142,6 +142,26 @@ export function localMinuteAt(timeZone: string, ms: number): string | null {
 }
 
 /**
+ * The start of a task whose recurrence lines come without one: the local wall time
+ * (`2027-01-01T11:19:00`) of the first whole minute after `ms` in `timeZone` that reads back as an
+ * instant after `ms`; null for a name that is not a zone. In a repeated (fall-back) hour the next
+ * minute's wall time reads as its first instant, an hour in the past, and a start there would have
+ * the schedule's first occurrences (a COUNT's, a weekly rule's first week) already passed: such
+ * minutes are passed over until the hour has been repeated.
+ */
+export function anchorMinuteAfter(timeZone: string, ms: number): string | null {
+  const zone = TimeZone.get(timeZone);
+  if (!zone) return null;
+  const now = Math.floor(ms / 1000);
+  for (let t = now + 60, i = 0; i < 24 * 60; i++, t += 60) {
+    const local = zone.toLocal(t);
+    const minute = local - (((local % 60) + 60) % 60);
+    if (zone.resolve(minute) > now) return formatLocalSeconds(minute);
+  }
+  return null;
+}
+
+/**
  * EXDATE: a UTC value removes that instant; a local value removes every instant of that wall time
  * (both, in a fall-back overlap; the shifted one, in a gap); a DATE removes the whole local day.
  */

@@ -3,7 +3,7 @@
  * and next execution follow from its schedule, and its JSON shape on the wire. Pure: the caller
  * passes "now", ids and the owner; nothing here does I/O.
  */
-import { compileSchedule, localMinuteAt, RecurrenceError, type Schedule } from '../recurrence/index.js';
+import { anchorMinuteAfter, compileSchedule, RecurrenceError, type Schedule } from '../recurrence/index.js';
 
 export type TaskState = 'Enabled' | 'Disabled' | 'Completed';
 export type DisabledCode = 'MANUALLY' | 'CONSECUTIVE-FAILURES' | 'OWNER-DELETED' | 'OWNER-DISABLED';
@@ -178,13 +178,14 @@ export function scheduleOf(task: Pick<Task, 'timeZone' | 'startDateTime' | 'endD
  * scripts leave it out) are anchored at the first whole minute after the task is created or so
  * changed, in its time zone; the start is stored and echoed, so the schedule means the same after
  * every restart. Strictly after now, so that the start never is an occurrence already past: a
- * `COUNT=3` rule runs three times, and the first run is still strictly after now.
+ * `COUNT=3` rule runs three times, and the first run is still strictly after now (also in a
+ * repeated hour, whose wall times read as their first, earlier instant: anchorMinuteAfter).
  */
 function withAnchoredStart(task: Task, now: number): { task: Task; anchored: boolean } {
   const unanchored = { task, anchored: false };
   if (task.startDateTime !== null && task.startDateTime !== '') return unanchored;
   if (!Array.isArray(task.recurrence) || task.recurrence.length === 0) return unanchored;
-  const start = localMinuteAt(task.timeZone, now + 60_000);
+  const start = anchorMinuteAfter(task.timeZone, now);
   return start === null ? unanchored : { task: { ...task, startDateTime: start }, anchored: true };
 }
 

@@ -2,7 +2,7 @@
 // value, ready to be an API error's `detail`.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { compileSchedule, localMinuteAt, RecurrenceError, type ScheduleInput } from '../../src/recurrence/index.js';
+import { anchorMinuteAfter, compileSchedule, localMinuteAt, RecurrenceError, type ScheduleInput } from '../../src/recurrence/index.js';
 
 const base = { timeZone: 'Europe/Zurich', startDateTime: '2027-01-04T09:00:00' };
 
@@ -133,6 +133,18 @@ describe('start, end and zone', () => {
   });
   it('requires a start when there are lines', () =>
     rejects({ startDateTime: undefined, recurrence: ['RRULE:FREQ=DAILY'] }, 'startDateTime: is required when recurrence lines are given', 'startDateTime'));
+  it('anchorMinuteAfter: the next whole minute, passing over a repeated hour whose wall times read as their first, past instant', () => {
+    assert.equal(anchorMinuteAfter('Europe/Zurich', Date.parse('2027-01-04T08:00:10Z')), '2027-01-04T09:01:00');
+    // New York repeats 01:00-01:59 on 2027-11-07 (EDT 05:xxZ, then EST 06:xxZ). In the first pass the
+    // next minute is fine; in the second, 01:31 would read as 05:31Z, an hour ago: 02:00 EST is next.
+    assert.equal(anchorMinuteAfter('America/New_York', Date.parse('2027-11-07T05:30:10Z')), '2027-11-07T01:31:00');
+    assert.equal(anchorMinuteAfter('America/New_York', Date.parse('2027-11-07T06:30:10Z')), '2027-11-07T02:00:00');
+    assert.equal(anchorMinuteAfter('America/New_York', Date.parse('2027-11-07T05:59:30Z')), '2027-11-07T02:00:00');
+    // Lord Howe repeats half an hour.
+    assert.equal(anchorMinuteAfter('Australia/Lord_Howe', Date.parse('2027-04-03T15:10:00Z')), '2027-04-04T02:00:00');
+    assert.equal(anchorMinuteAfter('Mars/Olympus', 0), null);
+  });
+
   it('localMinuteAt: the wall time of the minute in the zone, null for a name that is not a zone (the anchor of a task sent without a start)', () => {
     assert.equal(localMinuteAt('America/Sao_Paulo', Date.parse('2026-12-01T12:34:56.789Z')), '2026-12-01T09:34:00');
     assert.equal(localMinuteAt('Asia/Kathmandu', Date.parse('2026-12-01T23:59:59Z')), '2026-12-02T05:44:00');

@@ -76,6 +76,12 @@ describe('PUT state', () => {
     assert.equal(off.state, 'Disabled');
   });
 
+  it('recurrence without a start, created in the second pass of a repeated hour, starts after now and runs its COUNT', () => {
+    const t = createTask({ appId: 'a', timeZone: 'America/New_York', recurrence: ['RRULE:FREQ=MINUTELY;COUNT=3'] }, '3'.repeat(24), owner, Date.parse('2027-11-07T06:30:10Z'));
+    // 01:31 would read as 05:31Z (EDT), before now: the task was Completed and never ran.
+    assert.deepEqual([t.startDateTime, t.state, t.nextExecutionTime], ['2027-11-07T02:00:00', 'Enabled', Date.parse('2027-11-07T07:00:00Z')]);
+  });
+
   it('Completed clears a disabled code and log, and has no next run', () => {
     const t = updateTask(failed(), { state: 'Completed' }, NOW);
     assert.deepEqual([t.state, t.disabledCode, t.log, t.nextExecutionTime], ['Completed', null, null, null]);
