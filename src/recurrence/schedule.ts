@@ -82,14 +82,14 @@ export function compileSchedule(input: ScheduleInput): Schedule {
   if (startLocal === undefined) {
     if (parsed.length > 0) throw new RecurrenceError('startDateTime', 'is required when recurrence lines are given');
     if (endLocal !== undefined) throw new RecurrenceError('endDateTime', 'needs a startDateTime');
-    return new EmptySchedule(zone.name);
+    return new EmptySchedule(input.timeZone);
   }
   const startInstant = zone.resolve(startLocal);
   if (startInstant < 0) {
-    throw new RecurrenceError('startDateTime', `'${clip(String(startText))}' in ${zone.name} is before 1970-01-01T00:00:00Z`);
+    throw new RecurrenceError('startDateTime', `'${clip(String(startText))}' in ${input.timeZone} is before 1970-01-01T00:00:00Z`);
   }
   if (startInstant > LAST_INSTANT) {
-    throw new RecurrenceError('startDateTime', `'${clip(String(startText))}' in ${zone.name} is after 9999-12-31T23:59:59Z`);
+    throw new RecurrenceError('startDateTime', `'${clip(String(startText))}' in ${input.timeZone} is after 9999-12-31T23:59:59Z`);
   }
   let endInstant = Infinity;
   if (endLocal !== undefined) {
@@ -126,7 +126,7 @@ export function compileSchedule(input: ScheduleInput): Schedule {
   // With neither RRULE nor RDATE, the start is the schedule's one occurrence.
   if (rules.length === 0 && !parsed.some((l) => l.kind === 'RDATE')) rdates.push(startInstant);
 
-  return new CompiledSchedule(zone, startInstant, endInstant, horizon, rules, exrules, [...new Set(rdates)].sort((a, b) => a - b), exInstants, exDays);
+  return new CompiledSchedule(input.timeZone, zone, startInstant, endInstant, horizon, rules, exrules, [...new Set(rdates)].sort((a, b) => a - b), exInstants, exDays);
 }
 
 /**
@@ -206,6 +206,8 @@ class CompiledSchedule implements Schedule {
   readonly end: number | null;
 
   constructor(
+    /** The zone's name as given (the zone itself may go by its canonical name). */
+    timeZone: string,
     private readonly zone: TimeZone,
     private readonly startInstant: number,
     private readonly endInstant: number,
@@ -217,7 +219,7 @@ class CompiledSchedule implements Schedule {
     private readonly exInstants: ReadonlySet<number>,
     private readonly exDays: ReadonlySet<number>,
   ) {
-    this.timeZone = zone.name;
+    this.timeZone = timeZone;
     this.start = startInstant * 1000;
     this.end = endInstant === Infinity ? null : endInstant * 1000;
   }

@@ -36,7 +36,18 @@ export interface OffsetWindow {
 }
 
 const ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+\-]*(\/[A-Za-z0-9_+\-]+)*$/;
+/** Zones by their canonical name (Intl's: `Europe/Zurich` for `europe/zurich`, `America/New_York` for `US/Eastern`). */
 const zones = new Map<string, TimeZone>();
+
+/**
+ * From this year on, a zone's year is the year 400 years before, shifted by the Gregorian cycle's
+ * 146,097 days: ICU follows each zone's last rule (calendar terms, such as "last Sunday of March")
+ * for ever after the tz database's listed transitions, which end well before 2100, and weekdays and
+ * dates repeat every 400 years. Such years are derived, not sampled, and not kept, so a schedule that
+ * runs to the year 9999 (every candidate excluded, say) costs a zone at most the years up to here.
+ */
+const CYCLE_FROM = 2500;
+const CYCLE_SECONDS = 146_097 * SECONDS_PER_DAY;
 
 export class TimeZone {
   readonly name: string;
@@ -54,7 +65,11 @@ export class TimeZone {
     this.format = format;
   }
 
-  /** The zone of that name, or `undefined` when Intl does not know it as an IANA zone. */
+  /**
+   * The zone of that name, or `undefined` when Intl does not know it as an IANA zone. Names Intl
+   * takes for the same zone (another case, a link) share one zone and its tables, so a client cannot
+   * make the service learn a zone again and again by spelling it anew.
+   */
   static get(name: string): TimeZone | undefined {
     const cached = zones.get(name);
     if (cached) return cached;
@@ -74,8 +89,11 @@ export class TimeZone {
     } catch {
       return undefined;
     }
-    const zone = new TimeZone(name, format);
-    zones.set(name, zone);
+    const canonical = format.resolvedOptions().timeZone;
+    const known = zones.get(canonical);
+    if (known) return known;
+    const zone = new TimeZone(canonical, format);
+    zones.set(canonical, zone);
     return zone;
   }
 
@@ -211,6 +229,10 @@ export class TimeZone {
   }
 
   private table(year: number): YearTable {
+    if (year >= CYCLE_FROM) {
+      const base = this.table(year - 400);
+      return { startOffset: base.startOffset, at: base.at.map((x) => x + CYCLE_SECONDS), after: base.after };
+    }
     let t = this.years.get(year);
     if (!t) {
       t = this.buildTable(year);
