@@ -453,6 +453,8 @@ export interface HerdOptions {
   readonly finishTick: boolean;
   /** Reloads on record before the herd: this many finished reloads of every task (addHistory). */
   readonly historyRounds?: number | undefined;
+  /** Settings laid over HERD_ENV (e.g. SQLITE_CACHE_MB). */
+  readonly env?: Record<string, string> | undefined;
 }
 
 export interface Batch {
@@ -495,7 +497,8 @@ export async function herd(o: HerdOptions, log: (s: string) => void, early: Earl
     if (o.historyRounds) log(`added ${addHistory(tmp.path, o.historyRounds)} finished reloads`);
     if (seeded.firstDue !== HERD_AT || seeded.lastDue !== HERD_AT) throw new Error('herd tasks are not all due at the herd second');
     const clock = new ManualClock(HERD_AT - 60_000);
-    const rig = openRig(tmp.path, clock, HERD_ENV);
+    const env = { ...HERD_ENV, ...o.env };
+    const rig = openRig(tmp.path, clock, env);
     try {
       await rig.scheduler.tick(); // nothing due: prepares statements, as a running scheduler has
       rig.ops.reset();
@@ -508,7 +511,7 @@ export async function herd(o: HerdOptions, log: (s: string) => void, early: Earl
       const result = (tickMs: number | null, cond: RunConditions): HerdResult => ({
         kind: 'herd',
         options: o,
-        env: HERD_ENV,
+        env,
         seed: seeded,
         counts,
         batches,
