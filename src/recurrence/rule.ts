@@ -211,17 +211,16 @@ export class CompiledRule {
   }
 
   /**
-   * Counts every occurrence within COUNT now (kept, as queries keep what they count), and returns
-   * COUNT; undefined for a rule without one. Spends the query budget like any query.
+   * Counts every occurrence within COUNT now (kept, as queries keep what they count); nothing for a
+   * rule without one. Spends the query budget like any query.
    */
-  countAll(): number | undefined {
+  countAll(): void {
     while (this.count !== undefined && this.counted < this.count) {
       const y = this.nextUncounted(this.countedThrough);
       if (y === Infinity) break;
       this.counted += 1;
       this.countedThrough = y;
     }
-    return this.count;
   }
 
   /** Whether `x` is an occurrence of this rule (used for EXRULE). */
