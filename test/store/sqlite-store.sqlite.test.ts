@@ -10,7 +10,8 @@ import { loadMigrations } from '../../src/store/migrations.js';
 import { Checkpointer, type CheckpointEvent } from '../../src/store/sqlite/checkpointer.js';
 import * as schedulerSql from '../../src/store/sqlite/scheduler-sql.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { SchemaTooNewError, StoreUnavailableError } from '../../src/store/store.js';
+import { SchemaTooNewError, StoreUnavailableError, type ReloadListQuery } from '../../src/store/store.js';
+import { queuedReload, type Reload } from '../../src/reloads/reload.js';
 import { createTask, type Task } from '../../src/tasks/task.js';
 
 const NOW = Date.parse('2026-12-01T12:00:00Z');
@@ -121,9 +122,11 @@ describe('query plans of the scheduler', () => {
     assert.ok(all.get('OCCURRENCE_RECORDED')!.some((d) => d.includes('USING PRIMARY KEY')), all.get('OCCURRENCE_RECORDED')!.join(' | '));
   });
 
-  it('"is a reload of this task active?" reads the task\'s reloads newest first from an index, never sorting them', () => {
+  it('"is a reload of this task active?" reads the task\'s reloads newest first from both levels of its keys, merged, never sorting them', () => {
     const steps = plans().get('ACTIVE_WALK')!;
-    assert.ok(steps.some((d) => d.includes('reloads_by_resource (tenant_id=? AND resource_id=? AND id<?)')), steps.join(' | '));
+    assert.ok(steps.includes('MERGE (UNION ALL)'), steps.join(' | '));
+    const seeks = steps.filter((d) => d === 'SEARCH k USING PRIMARY KEY (tenant_id=? AND resource_id=? AND id<?)');
+    assert.equal(seeks.length, 2, steps.join(' | '));
     assert.ok(!steps.some((d) => d.includes('TEMP B-TREE')), steps.join(' | '));
     // The due tasks are read alone: the check runs only when the overlap policy asks.
     assert.ok(!/FROM reloads/.test(schedulerSql.DUE_TASKS), schedulerSql.DUE_TASKS);
@@ -358,3 +361,153 @@ describe('checkpoints', () => {
     await store.close();
   });
 });
+
+describe('list keys in two levels (migration 9)', () => {
+  // Firings write a reload's keys by app and by task into a small level; the settler moves them,
+  // a run of neighbouring keys at a time, into the large one. Lists read both, at every moment.
+  type Q = Omit<ReloadListQuery, 'tenantId' | 'limit'>;
+  const reference = (all: Reload[], tenantId: string, q: Q, limit: number): string[] => {
+    const value = (r: Reload): string | number =>
+      q.sortKey === 'status' ? r.status : q.sortKey === 'end_time' ? (r.endTime ?? -1) : q.sortKey === 'start_time' ? (r.startTime ?? -1) : 0;
+    const rows = all
+      .filter((r) => r.tenantId === tenantId && (q.appId === undefined || r.appId === q.appId) && (q.resourceId === undefined || r.resourceId === q.resourceId))
+      .filter((r) => q.status === undefined || r.status === q.status)
+      .sort((a, b) => (value(a) < value(b) ? 1 : value(a) > value(b) ? -1 : a.id < b.id ? 1 : -1));
+    return rows.slice(0, limit).map((r) => r.id);
+  };
+
+  it('lists by app and by task read both levels, before, during and after the keys move; deletes reach both', async () => {
+    const path = join(dir, 'levels.db');
+    const store = SqliteStore.open({ path, settle: { chunk: 7 } });
+    const rnd = mulberry(42);
+    const all: Reload[] = [];
+    try {
+      for (let i = 0; i < 120; i++) {
+        const tenantId = rnd() < 0.8 ? 'acme' : 'other';
+        const resourceId = rnd() < 0.15 ? null : `task-${Math.floor(rnd() * 5)}`;
+        const r = queuedReload(
+          { tenantId, userId: 'u', appId: `app-${Math.floor(rnd() * 4)}`, partial: false, type: resourceId ? 'chronos' : 'external', resourceType: resourceId ? 'reload-tasks' : 'api', resourceId, scheduledTime: null },
+          NOW + i * 1000,
+        );
+        await store.insertReload(r);
+        all.push(r);
+        if (i === 60) store.settleKeys(); // history: the first half in the large level, as after a quiet spell
+      }
+      // Some ended (with an end time to sort by), most still queued.
+      for (const r of all.filter((_, i) => i % 3 === 0)) {
+        assert.equal(await store.requestCancel(r.tenantId, r.id, r.creationTime + 500), 'CANCELED');
+        Object.assign(r, { status: 'CANCELED', endTime: r.creationTime + 500 });
+      }
+      const queries: Q[] = [
+        { appId: 'app-1' },
+        { resourceId: 'task-2' },
+        { appId: 'app-0', resourceId: 'task-3' },
+        { appId: 'app-2', status: 'QUEUED' },
+        { resourceId: 'task-4', sortKey: 'end_time' },
+        { appId: 'app-3', sortKey: 'status' },
+      ];
+      const check = async (when: string) => {
+        for (const tenantId of ['acme', 'other']) {
+          for (const q of queries) {
+            const expected = reference(all, tenantId, q, 1000);
+            const got = (await store.listReloads({ tenantId, ...q, limit: 1000 })).map((r) => r.id);
+            assert.deepEqual(got, expected, `${when} ${tenantId} ${JSON.stringify(q)}`);
+            assert.equal(await store.anyReload({ tenantId, ...q }), expected.length > 0, `${when} exists ${JSON.stringify(q)}`);
+            if (q.sortKey !== undefined || expected.length < 4) continue;
+            // Keyset pages below and above a reload in the middle.
+            const mid = expected[2]!;
+            const below = (await store.listReloads({ tenantId, ...q, below: mid, limit: 3 })).map((r) => r.id);
+            assert.deepEqual(below, expected.slice(3, 6), `${when} below ${JSON.stringify(q)}`);
+            const above = (await store.listReloads({ tenantId, ...q, above: mid, limit: 3 })).map((r) => r.id);
+            assert.deepEqual(above, expected.slice(0, 2), `${when} above ${JSON.stringify(q)}`);
+          }
+        }
+        // Each reload's keys are in exactly one level.
+        const db = new Database(path, { readonly: true });
+        try {
+          const keys = (table: string) => db.prepare(`SELECT id FROM ${table}`).pluck().all() as string[];
+          const byApp = [...keys('reload_keys_by_app'), ...keys('reload_keys_by_app_new')].sort();
+          const byResource = [...keys('reload_keys_by_resource'), ...keys('reload_keys_by_resource_new')].sort();
+          assert.deepEqual(byApp, all.map((r) => r.id).sort(), when);
+          assert.deepEqual(byResource, all.filter((r) => r.resourceId !== null).map((r) => r.id).sort(), when);
+          return keys('reload_keys_by_app_new').length;
+        } finally {
+          db.close();
+        }
+      };
+      assert.ok((await check('half moved')) > 50);
+      // Move a run at a time (7 keys per level), checking the lists after each.
+      const settler = (store as unknown as { settler: { moveOnce(): number } }).settler;
+      let moves = 0;
+      while (settler.moveOnce() > 0) {
+        moves += 1;
+        if (moves % 3 === 0) await check(`after ${moves} moves`);
+      }
+      assert.ok(moves >= 8, `${moves} moves`);
+      assert.equal(await check('all moved'), 0);
+      // Reloads inserted after the keys moved land in the small level again and are listed with them.
+      const late = queuedReload({ tenantId: 'acme', userId: 'u', appId: 'app-1', partial: false, type: 'chronos', resourceType: 'reload-tasks', resourceId: 'task-2', scheduledTime: null }, NOW + 999_000);
+      await store.insertReload(late);
+      all.push(late);
+      assert.equal(await check('one new'), 1);
+      // Retention deletes ended reloads, and their keys, from either level.
+      const pruned = await store.prune(NOW + 200_000, 1000);
+      assert.equal(pruned.reloads, all.filter((r) => r.endTime !== null).length);
+      all.splice(0, all.length, ...all.filter((r) => r.endTime === null));
+      await check('after pruning');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('a database from before the levels keeps its reloads listed: the migration puts their keys in the large level', async () => {
+    const path = join(dir, 'premigration.db');
+    const db = new Database(path);
+    db.exec('CREATE TABLE schema_migrations (version INTEGER NOT NULL PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL) STRICT');
+    for (const m of loadMigrations('sqlite').filter((m) => m.version <= 8)) {
+      db.exec(m.sql);
+      db.prepare('INSERT INTO schema_migrations VALUES (?, ?, 0)').run(m.version, m.name);
+    }
+    const insert = db.prepare(`INSERT INTO reloads (id, tenant_id, user_id, app_id, partial, type, resource_type, resource_id, status, creation_time, attempts)
+      VALUES (?, 'acme', 'u', ?, 0, 'chronos', 'reload-tasks', ?, 'SUCCEEDED', 0, 1)`);
+    insert.run('000000000001000000aaaaaa', 'app-a', 'task-1');
+    insert.run('000000000002000000aaaaaa', 'app-b', 'task-1');
+    insert.run('000000000003000000aaaaaa', 'app-a', null);
+    db.close();
+    const store = SqliteStore.open({ path, settle: false });
+    try {
+      const ids = async (q: Q) => (await store.listReloads({ tenantId: 'acme', ...q, limit: 10 })).map((r) => r.id.slice(0, 12));
+      assert.deepEqual(await ids({ appId: 'app-a' }), ['000000000003', '000000000001']);
+      assert.deepEqual(await ids({ resourceId: 'task-1' }), ['000000000002', '000000000001']);
+      assert.equal(store.settleKeys(), 0, 'nothing waits in the small level');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('refuses to change a reload\'s tenant, app or resource, which its keys depend on', async () => {
+    const path = join(dir, 'fixed.db');
+    const store = SqliteStore.open({ path, settle: false });
+    const r = queuedReload({ tenantId: 'acme', userId: 'u', appId: 'a', partial: false, type: 'external', resourceType: 'api', resourceId: null, scheduledTime: null }, NOW);
+    await store.insertReload(r);
+    await store.close();
+    const db = new Database(path);
+    try {
+      assert.throws(() => db.prepare("UPDATE reloads SET app_id = 'b'").run(), /do not change/);
+      db.prepare("UPDATE reloads SET status = 'CANCELED'").run();
+    } finally {
+      db.close();
+    }
+  });
+});
+
+function mulberry(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}

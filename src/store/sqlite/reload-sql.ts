@@ -38,30 +38,65 @@ export interface ReloadListShape {
 }
 
 /** The value a list sorted by `key` orders by: unset times sort as -1, before every time. */
-export function sortExpression(key: ReloadSortKey): string {
-  return key === 'status' ? 'status' : `coalesce(${key}, -1)`;
+export function sortExpression(key: ReloadSortKey, prefix = ''): string {
+  return key === 'status' ? `${prefix}status` : `coalesce(${prefix}${key}, -1)`;
 }
 
-/** A keyset page of a tenant's reloads, newest (highest id) first. Params as the shape says; limit. */
+/**
+ * The two levels of keys that list a tenant's reloads by app and by task (migration 000009): the
+ * large one, and the small one that firings write and key-settler.ts moves into the large one.
+ * Every reload's key is in exactly one of them.
+ */
+export const KEY_LEVELS = {
+  app: { column: 'app_id', settled: 'reload_keys_by_app', fresh: 'reload_keys_by_app_new' },
+  resource: { column: 'resource_id', settled: 'reload_keys_by_resource', fresh: 'reload_keys_by_resource_new' },
+} as const;
+
+/** RELOAD_COLUMNS of `r`, but the id of `k`: the key's order is then the output's (no sort). */
+const KEYED_COLUMNS = RELOAD_COLUMNS.split(',')
+  .map((c) => c.trim())
+  .map((c) => (c === 'id' ? 'k.id AS id' : `r.${c}`))
+  .join(', ');
+
+/**
+ * A keyset page of a tenant's reloads, newest (highest id) first. Params as the shape says; limit.
+ * Filtered by task or app, the page is read from both levels of that list's keys, each newest first
+ * from its key, and merged (SQLite runs the two arms of the compound as co-routines and merges them;
+ * LIMIT stops both), so a page reads about as many keys as it returns.
+ */
 export function listReloadsSql(shape: ReloadListShape, select: 'rows' | 'exists'): string {
-  const where = ['tenant_id = @tenant_id'];
-  if (shape.user) where.push('user_id = @user_id');
-  if (shape.app) where.push('app_id = @app_id');
-  if (shape.resource) where.push('resource_id = @resource_id');
-  if (shape.status) where.push('status = @status');
-  if (shape.partial) where.push('partial = @partial');
+  const level = shape.resource ? KEY_LEVELS.resource : shape.app ? KEY_LEVELS.app : undefined;
+  const p = level ? 'r.' : '';
+  const where = level ? [`k.tenant_id = @tenant_id`, `k.${level.column} = @${level.column}`] : ['tenant_id = @tenant_id'];
+  if (shape.user) where.push(`${p}user_id = @user_id`);
+  if (shape.app && level !== KEY_LEVELS.app) where.push(`${p}app_id = @app_id`);
+  if (shape.status) where.push(`${p}status = @status`);
+  if (shape.partial) where.push(`${p}partial = @partial`);
   // @combinations: a JSON array of `status|partial|type` keys (a SCIM filter's admitted combinations).
-  if (shape.combinations) where.push(`status || '|' || partial || '|' || type IN (SELECT value FROM json_each(@combinations))`);
+  if (shape.combinations) where.push(`${p}status || '|' || ${p}partial || '|' || ${p}type IN (SELECT value FROM json_each(@combinations))`);
   const eq = shape.inclusive ? '=' : '';
   // Sorted by another column first: the keyset is the pair (value, id), compared as a row value.
-  const key = shape.sortKey === undefined ? undefined : sortExpression(shape.sortKey);
-  const position = key === undefined ? 'id' : `(${key}, id)`;
+  const key = shape.sortKey === undefined ? undefined : sortExpression(shape.sortKey, p);
+  const id = level ? 'k.id' : 'id';
+  const position = key === undefined ? id : `(${key}, ${id})`;
   const bound = key === undefined ? '@bound_id' : '(@bound_key, @bound_id)';
   if (shape.bound === 'below') where.push(`${position} <${eq} ${bound}`);
   if (shape.bound === 'above') where.push(`${position} >${eq} ${bound}`);
   const order = shape.bound === 'above' ? 'ASC' : 'DESC';
-  const orderBy = key === undefined ? `id ${order}` : `${key} ${order}, id ${order}`;
-  return `SELECT ${select === 'rows' ? RELOAD_COLUMNS : '1'} FROM reloads WHERE ${where.join(' AND ')} ORDER BY ${orderBy} LIMIT ${select === 'rows' ? '@limit' : '1'}`;
+  const limit = select === 'rows' ? '@limit' : '1';
+  if (!level) {
+    const orderBy = key === undefined ? `id ${order}` : `${key} ${order}, id ${order}`;
+    return `SELECT ${select === 'rows' ? RELOAD_COLUMNS : '1'} FROM reloads WHERE ${where.join(' AND ')} ORDER BY ${orderBy} LIMIT ${limit}`;
+  }
+  if (select === 'exists') {
+    const arm = (table: string) => `SELECT 1 FROM ${table} k JOIN reloads r ON r.id = k.id WHERE ${where.join(' AND ')}`;
+    return `${arm(level.fresh)} UNION ALL ${arm(level.settled)} LIMIT 1`;
+  }
+  // A compound's ORDER BY names output columns: the sort value is one of them.
+  const columns = key === undefined ? KEYED_COLUMNS : `${KEYED_COLUMNS}, ${key} AS sort_value`;
+  const arm = (table: string) => `SELECT ${columns} FROM ${table} k JOIN reloads r ON r.id = k.id WHERE ${where.join(' AND ')}`;
+  const orderBy = key === undefined ? `id ${order}` : `sort_value ${order}, id ${order}`;
+  return `${arm(level.fresh)} UNION ALL ${arm(level.settled)} ORDER BY ${orderBy} LIMIT ${limit}`;
 }
 
 /** Cancel a queued reload at once. Params: tenant_id, id, now. */
@@ -86,18 +121,25 @@ export const PRUNE_OCCURRENCES = `DELETE FROM occurrences WHERE (task_id, nomina
  * A task's occurrences, newest first: its misses and skips from `occurrences`, and its fired ones
  * from its scheduled reloads, each of which is the record of its occurrence (`scheduled_time`). A
  * task's scheduled reloads are created in the order of their times, so the newest are the highest
- * ids (reloads_by_resource, read backwards). `fired` rows in `occurrences` were written by
+ * ids (the task's keys in both levels, read backwards and merged). `fired` rows in `occurrences` were written by
  * earlier builds (their reloads hold the same) and are left out. Params: tenant_id, task_id, before, limit.
  */
+function firedArm(table: string): string {
+  return `SELECT r.resource_id AS task_id, r.scheduled_time AS nominal_time, 'fired' AS outcome, k.id AS reload_id, r.creation_time AS recorded_at
+    FROM ${table} k JOIN reloads r ON r.id = k.id
+    WHERE k.tenant_id = @tenant_id AND k.resource_id = @task_id AND r.type = 'chronos' AND r.scheduled_time < @before`;
+}
+
 export const LIST_OCCURRENCES = `SELECT * FROM (
     SELECT task_id, nominal_time, outcome, reload_id, recorded_at FROM occurrences
     WHERE task_id = @task_id AND tenant_id = @tenant_id AND nominal_time < @before AND outcome <> 'fired'
     ORDER BY nominal_time DESC LIMIT @limit)
   UNION ALL
   SELECT * FROM (
-    SELECT resource_id AS task_id, scheduled_time AS nominal_time, 'fired' AS outcome, id AS reload_id, creation_time AS recorded_at FROM reloads
-    WHERE tenant_id = @tenant_id AND resource_id = @task_id AND type = 'chronos' AND scheduled_time < @before
-    ORDER BY id DESC LIMIT @limit)
+    ${firedArm(KEY_LEVELS.resource.fresh)}
+    UNION ALL
+    ${firedArm(KEY_LEVELS.resource.settled)}
+    ORDER BY reload_id DESC LIMIT @limit)
   ORDER BY nominal_time DESC LIMIT @limit`;
 
 

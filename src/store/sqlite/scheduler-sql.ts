@@ -18,13 +18,15 @@ export const DUE_TASKS = `SELECT ${TASK_COLUMNS}, t.rowid
   ORDER BY t.next_execution_time LIMIT @limit`;
 
 /**
- * A task's reloads older than a given id, newest first, from reloads_by_resource (tenant_id,
- * resource_id, id), with what says whether one is active: read until the first reload that ever
- * started (hasActiveReload in scheduling.ts). Positional params: tenant_id, resource_id, id (an id
- * above every reload's to read them all).
+ * A task's reloads older than a given id, newest first, from both levels of its keys
+ * (reload_keys_by_resource and reload_keys_by_resource_new, merged by id), with what says whether
+ * one is active: read until the first reload that ever started (hasActiveReload in scheduling.ts).
+ * Positional params, twice (one set per level): tenant_id, resource_id, id (an id above every
+ * reload's to read them all).
  */
-export const ACTIVE_WALK = `SELECT status, start_time FROM reloads
-  WHERE tenant_id = ? AND resource_id = ? AND id < ? AND resource_type = 'reload-tasks' ORDER BY id DESC`;
+const activeArm = (table: string) => `SELECT r.status, r.start_time, k.id AS id FROM ${table} k JOIN reloads r ON r.id = k.id
+  WHERE k.tenant_id = ? AND k.resource_id = ? AND k.id < ? AND r.resource_type = 'reload-tasks'`;
+export const ACTIVE_WALK = `${activeArm('reload_keys_by_resource_new')} UNION ALL ${activeArm('reload_keys_by_resource')} ORDER BY id DESC`;
 
 /** Whether an occurrence of a task was recorded as missed or skipped. Positional params: task_id, nominal_time. */
 export const OCCURRENCE_RECORDED = `SELECT 1 FROM occurrences WHERE task_id = ? AND nominal_time = ?`;

@@ -84,7 +84,7 @@ const ABOVE_EVERY_ID = 'g';
  * policy, which does not need it (docs/benchmarks.md, 2026-12-07).
  */
 export function hasActiveReload(ctx: SqliteContext, tenantId: string, taskId: string, before: string): boolean {
-  for (const [status, startTime] of ctx.rawStmt(sql.ACTIVE_WALK).iterate(tenantId, taskId, before) as IterableIterator<[ReloadStatus, number | null]>) {
+  for (const [status, startTime] of ctx.rawStmt(sql.ACTIVE_WALK).iterate(tenantId, taskId, before, tenantId, taskId, before) as IterableIterator<[ReloadStatus, number | null]>) {
     if (ACTIVE_STATUSES.includes(status)) return true;
     if (startTime !== null) return false;
   }

@@ -30,6 +30,7 @@ import {
 import { reloadIdsAfter, type Reload, type ReloadStatus } from '../../reloads/reload.js';
 import type { Task } from '../../tasks/task.js';
 import { Checkpointer, type CheckpointEvent, type CheckpointResult } from './checkpointer.js';
+import { DEFAULT_SETTLER_OPTIONS, KeySettler, type SettleStatus, type SettlerOptions } from './key-settler.js';
 import { TaskCache } from './task-cache.js';
 import * as reloads from './reloads.js';
 import * as scheduling from './scheduling.js';
@@ -49,6 +50,8 @@ const LOG_RESTART_FRAMES = 8192;
 const JOURNAL_SIZE_LIMIT = 64 * 1024 * 1024;
 /** The page cache when the caller does not say (SQLITE_CACHE_MB's default). */
 const DEFAULT_CACHE_MB = 32;
+/** How often the list keys are looked at for moving into their large level (key-settler.ts). */
+const SETTLE_EVERY_MS = 200;
 /** Tasks kept in memory for reads by id when the caller does not say (SQLITE_TASK_CACHE's default). */
 const DEFAULT_TASK_CACHE = 10_000;
 
@@ -69,6 +72,11 @@ export interface SqliteStoreOptions {
   readonly onCheckpoint?: (event: CheckpointEvent) => void;
   /** Log frames past which a firing batch first waits for the log to be copied whole; 0: never (tests). */
   readonly logRestartFrames?: number;
+  /**
+   * When the reloads' list keys move from their small level to their large one (key-settler.ts);
+   * `false`: only when `settleKeys()` is called (tests that look at one level or the other).
+   */
+  readonly settle?: Partial<SettlerOptions> | false;
 }
 
 export class SqliteStore implements Store {
@@ -89,12 +97,51 @@ export class SqliteStore implements Store {
 
   private readonly logRestartFrames: number;
 
-  private constructor(db: Database.Database, path: string, taskCacheSize: number, onCheckpoint?: (event: CheckpointEvent) => void, logRestartFrames = LOG_RESTART_FRAMES) {
+  /** Moves list keys into their large level (key-settler.ts), on a timer unless `settle: false`. */
+  private readonly settler: KeySettler;
+  private readonly settleTimer: NodeJS.Timeout | undefined;
+  /** When a reload was last inserted (performance.now()): its keys went into the small level. */
+  private lastKeysAt = 0;
+  private settleFailures = 0;
+
+  private constructor(db: Database.Database, path: string, taskCacheSize: number, onCheckpoint?: (event: CheckpointEvent) => void, logRestartFrames = LOG_RESTART_FRAMES, settle?: Partial<SettlerOptions> | false) {
     this.db = db;
     this.logRestartFrames = logRestartFrames;
     this.taskCache = new TaskCache(db, taskCacheSize);
     this.ctx = { db, stmt: (text) => this.stmt(text), rawStmt: (text) => this.rawStmt(text) };
     this.checkpointer = new Checkpointer(path, CHECKPOINT_EVERY_MS, () => this.checkpoint(), onCheckpoint);
+    this.settler = new KeySettler(db, { ...DEFAULT_SETTLER_OPTIONS, ...(settle || {}) });
+    if (settle !== false) {
+      this.settleTimer = setInterval(() => this.settleTick(), SETTLE_EVERY_MS);
+      this.settleTimer.unref();
+    }
+  }
+
+  /**
+   * Between bursts of firing, moves every list key into its large level, a slice at a time; while
+   * reloads keep coming, only what is above the high-water mark. A move that fails (another
+   * connection holds the write lock) is tried again at the next tick: the keys stay where they are,
+   * and the lists read both levels.
+   */
+  private settleTick(): void {
+    if (!this.db.open) return;
+    const { quietMs, highWater, sliceMs } = this.settler.options;
+    const quiet = performance.now() - this.lastKeysAt >= quietMs;
+    try {
+      if (this.settler.settle(quiet ? 0 : highWater, sliceMs) > 0) this.checkpointer.kick();
+    } catch {
+      this.settleFailures += 1;
+    }
+  }
+
+  /** Moves every list key into its large level now. Returns how many moved. */
+  settleKeys(): number {
+    return guard(() => this.settler.settle(0, Number.POSITIVE_INFINITY));
+  }
+
+  /** What the key settler has done: keys waiting in the small level, keys moved, failed moves. */
+  settleStatus(): SettleStatus & { readonly failures: number } {
+    return { ...this.settler.status(), failures: this.settleFailures };
   }
 
   /**
@@ -128,7 +175,7 @@ export class SqliteStore implements Store {
       db.close();
       throw e;
     }
-    return new SqliteStore(db, options.path, options.taskCacheSize ?? DEFAULT_TASK_CACHE, options.onCheckpoint, options.logRestartFrames);
+    return new SqliteStore(db, options.path, options.taskCacheSize ?? DEFAULT_TASK_CACHE, options.onCheckpoint, options.logRestartFrames, options.settle);
   }
 
   async insertTask(task: Task, limits?: TaskLimits): Promise<void> {
@@ -211,10 +258,12 @@ export class SqliteStore implements Store {
   }
 
   async insertReload(reload: Reload): Promise<void> {
+    this.lastKeysAt = performance.now();
     guard(() => reloads.insertReload(this.ctx, reload));
   }
 
   async insertReloadUnlessPending(reload: Reload): Promise<Reload | undefined> {
+    this.lastKeysAt = performance.now();
     return guard(() => reloads.insertReloadUnlessPending(this.ctx, reload));
   }
 
@@ -249,7 +298,10 @@ export class SqliteStore implements Store {
   async fireDue(now: number, limit: number, planner: Planner, options?: FireOptions): Promise<FiredOccurrence[]> {
     if (this.logRestartFrames > 0) await this.checkpointer.catchUp(this.logRestartFrames);
     const recorded = guard(() => scheduling.fireDue(this.ctx, now, limit, planner, options?.onClaimed));
-    if (recorded.length > 0) this.checkpointer.kick();
+    if (recorded.length > 0) {
+      this.lastKeysAt = performance.now();
+      this.checkpointer.kick();
+    }
     return recorded;
   }
 
@@ -325,6 +377,7 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    if (this.settleTimer) clearInterval(this.settleTimer);
     await this.checkpointer.close();
     if (!this.db.open) return;
     try {

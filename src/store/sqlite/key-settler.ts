@@ -1,0 +1,135 @@
+/**
+ * Moves the reloads' list keys (by app, by task) from the small level, where firings write them, into
+ * the large level, a run of neighbouring keys at a time (migration 000009 says why).
+ *
+ * A move takes the next `chunk` keys of the small level after a cursor, in key order, inserts them
+ * into the large level and deletes them from the small one, in one transaction; the cursor then goes
+ * on from the last key moved and starts again from the beginning at the end. The keys of a run are
+ * neighbours in the large level too, so a move of 2,000 keys writes a few leaves there where 2,000
+ * firings wrote 2,000; the fuller the small level, the closer the run's keys and the fewer leaves.
+ *
+ * When: between bursts of firing (`quietMs` after the last reload was inserted), everything, in
+ * slices of `sliceMs` per tick so that requests are served in between; while reloads keep coming,
+ * only what lies above `highWater` keys, so that a herd is fired first and settled afterwards.
+ */
+import type Database from 'better-sqlite3';
+import { KEY_LEVELS } from './reload-sql.js';
+
+type Level = (typeof KEY_LEVELS)[keyof typeof KEY_LEVELS];
+type Key = readonly [string, string, string];
+
+const START: Key = ['', '', ''];
+
+export interface SettlerOptions {
+  /** Keys per move (one transaction). */
+  readonly chunk: number;
+  /** Keys the small level may hold while reloads keep coming. */
+  readonly highWater: number;
+  /** No reload inserted for this long: settle everything. */
+  readonly quietMs: number;
+  /** Time given to moves per tick. */
+  readonly sliceMs: number;
+}
+
+export const DEFAULT_SETTLER_OPTIONS: SettlerOptions = { chunk: 2000, highWater: 200_000, quietMs: 500, sliceMs: 25 };
+
+interface LevelStatements {
+  readonly level: Level;
+  readonly endKey: Database.Statement;
+  readonly lastKey: Database.Statement;
+  readonly move: Database.Statement;
+  readonly remove: Database.Statement;
+  readonly count: Database.Statement;
+  cursor: Key;
+}
+
+export interface SettleStatus {
+  /** Keys in the small levels (by app; by task), as last counted. */
+  readonly freshKeys: number;
+  /** Keys moved since the store opened, and moves made. */
+  readonly moved: number;
+  readonly moves: number;
+}
+
+export class KeySettler {
+  private readonly levels: LevelStatements[];
+  private moved = 0;
+  private moves = 0;
+  private freshKeys = 0;
+
+  constructor(
+    private readonly db: Database.Database,
+    readonly options: SettlerOptions = DEFAULT_SETTLER_OPTIONS,
+  ) {
+    this.levels = Object.values(KEY_LEVELS).map((level) => {
+      const key = `(tenant_id, ${level.column}, id)`;
+      return {
+        level,
+        endKey: db.prepare(`SELECT tenant_id, ${level.column}, id FROM ${level.fresh} WHERE ${key} > (?, ?, ?) ORDER BY tenant_id, ${level.column}, id LIMIT 1 OFFSET ?`).raw(),
+        lastKey: db.prepare(`SELECT tenant_id, ${level.column}, id FROM ${level.fresh} WHERE ${key} > (?, ?, ?) ORDER BY tenant_id DESC, ${level.column} DESC, id DESC LIMIT 1`).raw(),
+        move: db.prepare(`INSERT INTO ${level.settled} (tenant_id, ${level.column}, id)
+          SELECT tenant_id, ${level.column}, id FROM ${level.fresh} WHERE ${key} > (?, ?, ?) AND ${key} <= (?, ?, ?) ORDER BY tenant_id, ${level.column}, id`),
+        remove: db.prepare(`DELETE FROM ${level.fresh} WHERE ${key} > (?, ?, ?) AND ${key} <= (?, ?, ?)`),
+        count: db.prepare(`SELECT count(*) FROM ${level.fresh}`).pluck(),
+        cursor: START,
+      };
+    });
+  }
+
+  /** Keys waiting in the small levels, counted now. */
+  countFresh(): number {
+    this.freshKeys = this.levels.reduce((n, l) => n + (l.count.get() as number), 0);
+    return this.freshKeys;
+  }
+
+  status(): SettleStatus {
+    return { freshKeys: this.freshKeys, moved: this.moved, moves: this.moves };
+  }
+
+  /**
+   * One move per level: the next run of up to `chunk` keys after the cursor (from the beginning
+   * when none is left after it). Returns the keys moved.
+   */
+  moveOnce(): number {
+    let total = 0;
+    for (const l of this.levels) {
+      total += this.db.transaction(() => {
+        // The key that ends the run: the chunk's last after the cursor, or the last of all after it.
+        let end = (l.endKey.get(...l.cursor, this.options.chunk - 1) ?? l.lastKey.get(...l.cursor)) as Key | undefined;
+        if (end === undefined) {
+          // Nothing after the cursor: from the beginning.
+          if (l.cursor === START) return 0;
+          l.cursor = START;
+          end = (l.endKey.get(...START, this.options.chunk - 1) ?? l.lastKey.get(...START)) as Key | undefined;
+          if (end === undefined) return 0;
+        }
+        const from = l.cursor;
+        l.move.run(...from, ...end);
+        const n = l.remove.run(...from, ...end).changes;
+        l.cursor = end;
+        return n;
+      }).immediate();
+    }
+    if (total > 0) {
+      this.moved += total;
+      this.moves += 1;
+      this.freshKeys = Math.max(0, this.freshKeys - total);
+    }
+    return total;
+  }
+
+  /** Moves until the small levels hold at most `keep` keys or `ms` have passed. Returns the keys moved. */
+  settle(keep: number, ms: number): number {
+    const until = performance.now() + ms;
+    let total = 0;
+    let fresh = this.countFresh();
+    while (fresh > keep && performance.now() < until) {
+      const n = this.moveOnce();
+      if (n === 0) break;
+      total += n;
+      fresh -= n;
+    }
+    if (total > 0) this.countFresh();
+    return total;
+  }
+}
