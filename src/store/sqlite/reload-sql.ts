@@ -8,8 +8,16 @@ import type { ReloadSortKey } from '../store.js';
 export const ACTIVE = `('QUEUED', 'RELOADING', 'CANCELING')`;
 export const RUNNING = `('RELOADING', 'CANCELING')`;
 
-/** Insert a reload. Params: every column, positional in RELOAD_COLUMNS order (reloadToValues). */
-export const INSERT_RELOAD = `INSERT INTO reloads (${RELOAD_COLUMNS}) VALUES (${RELOAD_COLUMNS.split(',').map(() => '?').join(', ')})`;
+/**
+ * Insert a reload. Params: every column, positional in RELOAD_COLUMNS order (reloadToValues).
+ * `OR FAIL`: the insert also writes the reload's list keys (migration 000009's trigger), and a
+ * statement that writes two tables and may abort makes SQLite copy each page it changes, that the
+ * transaction had changed before, into a statement journal, a temporary file, so that the statement
+ * alone can be undone: 32 µs of a firing's 60 (8,000 firings with two million reloads on record).
+ * FAIL undoes nothing of the statement on a failure; a reload's insert fails only before writing
+ * (a duplicate id, a check), and the caller's transaction is rolled back on any failure anyway.
+ */
+export const INSERT_RELOAD = `INSERT OR FAIL INTO reloads (${RELOAD_COLUMNS}) VALUES (${RELOAD_COLUMNS.split(',').map(() => '?').join(', ')})`;
 
 /** One reload of a tenant. Params: tenant_id, id. */
 export const GET_RELOAD = `SELECT ${RELOAD_COLUMNS} FROM reloads WHERE tenant_id = @tenant_id AND id = @id`;

@@ -6,7 +6,12 @@ import type { OccurrenceRecord, PruneResult, ReloadListQuery } from '../store.js
 import * as sql from './reload-sql.js';
 import type { SqliteContext } from './scheduling.js';
 
+/** In a transaction of its own: a failure undoes the row and its keys together (INSERT_RELOAD's `OR FAIL`). */
 export function insertReload(ctx: SqliteContext, reload: Reload): void {
+  ctx.db.transaction(() => insertRow(ctx, reload)).immediate();
+}
+
+function insertRow(ctx: SqliteContext, reload: Reload): void {
   ctx.stmt(sql.INSERT_RELOAD).run(...reloadToValues(reload, 'integer'));
 }
 
@@ -14,7 +19,7 @@ export function insertReloadUnlessPending(ctx: SqliteContext, reload: Reload): R
   return ctx.db.transaction(() => {
     const row = ctx.stmt(sql.PENDING_RELOAD_OF_APP).get({ tenant_id: reload.tenantId, app_id: reload.appId }) as ReloadRow | undefined;
     if (row) return reloadFromRow(row);
-    insertReload(ctx, reload);
+    insertRow(ctx, reload);
     return undefined;
   }).immediate();
 }

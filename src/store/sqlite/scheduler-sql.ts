@@ -46,9 +46,9 @@ export const INSERT_OCCURRENCE = `INSERT INTO occurrences (task_id, nominal_time
  * `scheduledReload` makes of every firing (QUEUED, chronos, nothing started, no lease; weight and
  * variables at the columns' defaults), and the store's tests read each fired reload back and compare
  * it with the one fireDue returned. Positional params: id, tenant_id, user_id, app_id, partial,
- * resource_id, scheduled_time, creation_time.
+ * resource_id, scheduled_time, creation_time. `OR FAIL`: see INSERT_RELOAD.
  */
-export const INSERT_SCHEDULED_RELOAD = `INSERT INTO reloads (id, tenant_id, user_id, app_id, partial, type, resource_type, resource_id,
+export const INSERT_SCHEDULED_RELOAD = `INSERT OR FAIL INTO reloads (id, tenant_id, user_id, app_id, partial, type, resource_type, resource_id,
   scheduled_time, status, creation_time, attempts) VALUES (?, ?, ?, ?, ?, 'chronos', 'reload-tasks', ?, ?, 'QUEUED', ?, 0)`;
 
 /**
