@@ -363,7 +363,7 @@ describe('checkpoints', () => {
 });
 
 describe('list keys in two levels (migration 9)', () => {
-  // Firings write a reload's keys by app and by task into a small level; the settler moves them,
+  // Firings write a reload's keys by app, owner and task into a small level; the settler moves them,
   // a run of neighbouring keys at a time, into the large one. Lists read both, at every moment.
   type Q = Omit<ReloadListQuery, 'tenantId' | 'limit'>;
   const reference = (all: Reload[], tenantId: string, q: Q, limit: number): string[] => {
@@ -371,12 +371,13 @@ describe('list keys in two levels (migration 9)', () => {
       q.sortKey === 'status' ? r.status : q.sortKey === 'end_time' ? (r.endTime ?? -1) : q.sortKey === 'start_time' ? (r.startTime ?? -1) : 0;
     const rows = all
       .filter((r) => r.tenantId === tenantId && (q.appId === undefined || r.appId === q.appId) && (q.resourceId === undefined || r.resourceId === q.resourceId))
+      .filter((r) => q.userId === undefined || r.userId === q.userId)
       .filter((r) => q.status === undefined || r.status === q.status)
       .sort((a, b) => (value(a) < value(b) ? 1 : value(a) > value(b) ? -1 : a.id < b.id ? 1 : -1));
     return rows.slice(0, limit).map((r) => r.id);
   };
 
-  it('lists by app and by task read both levels, before, during and after the keys move; deletes reach both', async () => {
+  it('lists by app, owner and task read both levels, before, during and after the keys move; deletes reach both', async () => {
     const path = join(dir, 'levels.db');
     const store = SqliteStore.open({ path, settle: { chunk: 7 } });
     const rnd = mulberry(42);
@@ -386,7 +387,7 @@ describe('list keys in two levels (migration 9)', () => {
         const tenantId = rnd() < 0.8 ? 'acme' : 'other';
         const resourceId = rnd() < 0.15 ? null : `task-${Math.floor(rnd() * 5)}`;
         const r = queuedReload(
-          { tenantId, userId: 'u', appId: `app-${Math.floor(rnd() * 4)}`, partial: false, type: resourceId ? 'chronos' : 'external', resourceType: resourceId ? 'reload-tasks' : 'api', resourceId, scheduledTime: null },
+          { tenantId, userId: `user-${Math.floor(rnd() * 3)}`, appId: `app-${Math.floor(rnd() * 4)}`, partial: false, type: resourceId ? 'chronos' : 'external', resourceType: resourceId ? 'reload-tasks' : 'api', resourceId, scheduledTime: null },
           NOW + i * 1000,
         );
         await store.insertReload(r);
@@ -405,6 +406,9 @@ describe('list keys in two levels (migration 9)', () => {
         { appId: 'app-2', status: 'QUEUED' },
         { resourceId: 'task-4', sortKey: 'end_time' },
         { appId: 'app-3', sortKey: 'status' },
+        { userId: 'user-1' },
+        { userId: 'user-0', appId: 'app-2' },
+        { userId: 'user-2', status: 'CANCELED', sortKey: 'end_time' },
       ];
       const check = async (when: string) => {
         for (const tenantId of ['acme', 'other']) {
@@ -428,7 +432,9 @@ describe('list keys in two levels (migration 9)', () => {
           const keys = (table: string) => db.prepare(`SELECT id FROM ${table}`).pluck().all() as string[];
           const byApp = [...keys('reload_keys_by_app'), ...keys('reload_keys_by_app_new')].sort();
           const byResource = [...keys('reload_keys_by_resource'), ...keys('reload_keys_by_resource_new')].sort();
+          const byUser = [...keys('reload_keys_by_user'), ...keys('reload_keys_by_user_new')].sort();
           assert.deepEqual(byApp, all.map((r) => r.id).sort(), when);
+          assert.deepEqual(byUser, all.map((r) => r.id).sort(), when);
           assert.deepEqual(byResource, all.filter((r) => r.resourceId !== null).map((r) => r.id).sort(), when);
           return keys('reload_keys_by_app_new').length;
         } finally {
@@ -478,6 +484,7 @@ describe('list keys in two levels (migration 9)', () => {
     try {
       const ids = async (q: Q) => (await store.listReloads({ tenantId: 'acme', ...q, limit: 10 })).map((r) => r.id.slice(0, 12));
       assert.deepEqual(await ids({ appId: 'app-a' }), ['000000000003', '000000000001']);
+      assert.deepEqual(await ids({ userId: 'u' }), ['000000000003', '000000000002', '000000000001']);
       assert.deepEqual(await ids({ resourceId: 'task-1' }), ['000000000002', '000000000001']);
       assert.equal(store.settleKeys(), 0, 'nothing waits in the small level');
     } finally {
@@ -485,7 +492,7 @@ describe('list keys in two levels (migration 9)', () => {
     }
   });
 
-  it('refuses to change a reload\'s tenant, app or resource, which its keys depend on', async () => {
+  it('refuses to change a reload\'s tenant, owner, app or resource, which its keys depend on', async () => {
     const path = join(dir, 'fixed.db');
     const store = SqliteStore.open({ path, settle: false });
     const r = queuedReload({ tenantId: 'acme', userId: 'u', appId: 'a', partial: false, type: 'external', resourceType: 'api', resourceId: null, scheduledTime: null }, NOW);
@@ -494,6 +501,7 @@ describe('list keys in two levels (migration 9)', () => {
     const db = new Database(path);
     try {
       assert.throws(() => db.prepare("UPDATE reloads SET app_id = 'b'").run(), /do not change/);
+      assert.throws(() => db.prepare("UPDATE reloads SET user_id = 'v'").run(), /do not change/);
       db.prepare("UPDATE reloads SET status = 'CANCELED'").run();
     } finally {
       db.close();

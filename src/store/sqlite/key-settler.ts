@@ -1,5 +1,5 @@
 /**
- * Moves the reloads' list keys (by app, by task) from the small level, where firings write them, into
+ * Moves the reloads' list keys (by app, owner and task) from the small level, where firings write them, into
  * the large level, a run of neighbouring keys at a time (migration 000009 says why).
  *
  * A move takes the next `chunk` keys of the small level after a cursor, in key order, inserts them

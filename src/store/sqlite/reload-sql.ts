@@ -51,12 +51,13 @@ export function sortExpression(key: ReloadSortKey, prefix = ''): string {
 }
 
 /**
- * The two levels of keys that list a tenant's reloads by app and by task (migration 000009): the
+ * The two levels of keys that list a tenant's reloads by app, owner and task (migration 000009): the
  * large one, and the small one that firings write and key-settler.ts moves into the large one.
  * Every reload's key is in exactly one of them.
  */
 export const KEY_LEVELS = {
   app: { column: 'app_id', settled: 'reload_keys_by_app', fresh: 'reload_keys_by_app_new' },
+  user: { column: 'user_id', settled: 'reload_keys_by_user', fresh: 'reload_keys_by_user_new' },
   resource: { column: 'resource_id', settled: 'reload_keys_by_resource', fresh: 'reload_keys_by_resource_new' },
 } as const;
 
@@ -68,15 +69,16 @@ const KEYED_COLUMNS = RELOAD_COLUMNS.split(',')
 
 /**
  * A keyset page of a tenant's reloads, newest (highest id) first. Params as the shape says; limit.
- * Filtered by task or app, the page is read from both levels of that list's keys, each newest first
+ * Filtered by task, app or owner, the page is read from both levels of that list's keys, each newest first
  * from its key, and merged (SQLite runs the two arms of the compound as co-routines and merges them;
  * LIMIT stops both), so a page reads about as many keys as it returns.
  */
 export function listReloadsSql(shape: ReloadListShape, select: 'rows' | 'exists'): string {
-  const level = shape.resource ? KEY_LEVELS.resource : shape.app ? KEY_LEVELS.app : undefined;
+  // The most selective list the filters name: a task's, an app's, an owner's.
+  const level = shape.resource ? KEY_LEVELS.resource : shape.app ? KEY_LEVELS.app : shape.user ? KEY_LEVELS.user : undefined;
   const p = level ? 'r.' : '';
   const where = level ? [`k.tenant_id = @tenant_id`, `k.${level.column} = @${level.column}`] : ['tenant_id = @tenant_id'];
-  if (shape.user) where.push(`${p}user_id = @user_id`);
+  if (shape.user && level !== KEY_LEVELS.user) where.push(`${p}user_id = @user_id`);
   if (shape.app && level !== KEY_LEVELS.app) where.push(`${p}app_id = @app_id`);
   if (shape.status) where.push(`${p}status = @status`);
   if (shape.partial) where.push(`${p}partial = @partial`);
