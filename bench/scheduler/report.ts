@@ -393,7 +393,7 @@ const WHAT_IF_TEXT: Record<string, string> = {
   baseline: 'as shipped (synchronous=FULL, better-sqlite3\'s default page cache, every index)',
   'sync-normal': '`PRAGMA synchronous = NORMAL` on the store\'s connection (WAL: commits are not fsynced; a power loss can lose the last commits, a process crash cannot)',
   'cache-256mb': '`PRAGMA cache_size = -262144` (256 MiB page cache) on the store\'s connection',
-  'fewer-indexes': 'without the list indexes `reloads_by_user`, `reloads_by_app`, `reloads_by_resource` (dropped from the bench\'s database after migrating; the API\'s list filters by user, app and task would then need other indexes)',
+  'fewer-indexes': 'without the lists of reloads by owner, app and task (their keys\' trigger dropped from the bench\'s database after migrating; the API\'s list filters by user, app and task would then need another way)',
   'no-autocheckpoint': '`PRAGMA wal_autocheckpoint = 0` on the store\'s connection: no checkpoint inside `COMMIT` (the WAL then grows until something checkpoints it; not a shippable setting on its own)',
   combined: 'all four changes above together',
 };
@@ -579,7 +579,7 @@ function limitsText(x: {
   const checkpointMatters = bestSingle === 'no-autocheckpoint' && ratioOf('no-autocheckpoint') >= 1.2;
   if (base) {
     item1.push(
-      `   The what-if runs below tried four changes on the bench's copy (rate net of CPU wait, against the same run as shipped): no fsync per commit (\`synchronous=NORMAL\`) ${ratio('sync-normal')}; a 256 MiB page cache ${ratio('cache-256mb')}; three list indexes of \`reloads\` dropped ${ratio('fewer-indexes')} (${fmt(kib(wi('fewer-indexes')))} instead of ${fmt(kib(base))} KiB written per firing)` +
+      `   The what-if runs below tried four changes on the bench's copy (rate net of CPU wait, against the same run as shipped): no fsync per commit (\`synchronous=NORMAL\`) ${ratio('sync-normal')}; a 256 MiB page cache ${ratio('cache-256mb')}; the lists by owner, app and task dropped ${ratio('fewer-indexes')} (${fmt(kib(wi('fewer-indexes')))} instead of ${fmt(kib(base))} KiB written per firing)` +
         (noCp ? `; no automatic WAL checkpoint ${ratio('no-autocheckpoint')} (\`COMMIT\` ${fmt(perOf(base, 'COMMIT'))} → ${fmt(perOf(noCp, 'COMMIT'))} µs per firing, disk writes ${fmt(kib(base))} → ${fmt(kib(noCp))} KiB per firing)` : '') +
         '. ' +
         (checkpointMatters

@@ -16,7 +16,7 @@
  * `early` ends the child as soon as a result is complete (the write-up of a herd does not wait for
  * the dispatcher's claim query that follows in the same pass; see the report).
  */
-import { readFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import Database from 'better-sqlite3';
 import { ManualClock, systemClock } from '../../src/clock.js';
@@ -244,14 +244,14 @@ export interface SustainedOptions {
 /**
  * What-if variants of the store's set-up, applied to the bench's own database to test the report's
  * suggestions: `sync-normal`: PRAGMA synchronous = NORMAL (WAL: no fsync per commit);
- * `cache-256mb`: PRAGMA cache_size = -262144; `fewer-indexes`: without the reloads list indexes
- * keyed by user, app and task (reloads_by_user, reloads_by_app, reloads_by_resource);
+ * `cache-256mb`: PRAGMA cache_size = -262144; `fewer-indexes`: without the reloads' lists by owner,
+ * app and task (before migration 9 three indexes; since, the trigger that writes their keys);
  * `no-autocheckpoint`: PRAGMA wal_autocheckpoint = 0 (no checkpoint inside COMMIT; the WAL grows);
  * `mmap-4gb`: PRAGMA mmap_size = 4 GiB (pages read through a memory map instead of read calls);
  * `combined`: all four.
  */
 export type WhatIf = 'baseline' | 'sync-normal' | 'cache-256mb' | 'fewer-indexes' | 'no-autocheckpoint' | 'mmap-4gb' | 'combined';
-export const DROPPED_INDEXES = ['reloads_by_user', 'reloads_by_app', 'reloads_by_resource'] as const;
+export const DROPPED_LISTS = ['DROP INDEX IF EXISTS reloads_by_user', 'DROP INDEX IF EXISTS reloads_by_app', 'DROP INDEX IF EXISTS reloads_by_resource', 'DROP TRIGGER IF EXISTS reloads_keys_insert'] as const;
 
 /** One timed pass. */
 export interface Pass {
@@ -349,7 +349,7 @@ export async function sustained(o: SustainedOptions, log: (s: string) => void): 
     const has = (x: WhatIf): boolean => w === x || w === 'combined';
     if (has('fewer-indexes')) {
       const db = new Database(path);
-      for (const name of DROPPED_INDEXES) db.exec(`DROP INDEX IF EXISTS ${name}`);
+      for (const drop of DROPPED_LISTS) db.exec(drop);
       db.close();
     }
     const rig = openRig(path, clock, env);
@@ -460,6 +460,11 @@ export interface HerdOptions {
   readonly historyRounds?: number | undefined;
   /** Settings laid over HERD_ENV (e.g. SQLITE_CACHE_MB). */
   readonly env?: Record<string, string> | undefined;
+  /**
+   * A seeded database to start from (a copy is used; the file is never written): made by the first
+   * run that names it, so that runs one after the other skip the seeding (minutes with history).
+   */
+  readonly seedDb?: string | undefined;
 }
 
 export interface Batch {
@@ -497,9 +502,20 @@ export const HERD_ENV: Record<string, string> = {}; // the defaults: 50 concurre
 export async function herd(o: HerdOptions, log: (s: string) => void, early: Early, checkpoint: Checkpoint): Promise<HerdResult> {
   const tmp = tempDb('herd');
   try {
-    const seeded = await seed(tmp.path, dailySpec(o.tasks, o.mix, HERD_AT, T0));
-    log(`seeded ${seeded.tasks} tasks (${seeded.distinctSchedules} distinct schedules) in ${seeded.seconds.toFixed(1)} s`);
-    if (o.historyRounds) log(`added ${addHistory(tmp.path, o.historyRounds)} finished reloads`);
+    let seeded: SeedResult;
+    if (o.seedDb && existsSync(o.seedDb)) {
+      copyFileSync(o.seedDb, tmp.path);
+      seeded = JSON.parse(readFileSync(`${o.seedDb}.json`, 'utf8')) as SeedResult;
+      log(`copied ${o.seedDb}`);
+    } else {
+      seeded = await seed(tmp.path, dailySpec(o.tasks, o.mix, HERD_AT, T0));
+      log(`seeded ${seeded.tasks} tasks (${seeded.distinctSchedules} distinct schedules) in ${seeded.seconds.toFixed(1)} s`);
+      if (o.historyRounds) log(`added ${addHistory(tmp.path, o.historyRounds)} finished reloads`);
+      if (o.seedDb) {
+        copyFileSync(tmp.path, o.seedDb);
+        writeFileSync(`${o.seedDb}.json`, JSON.stringify(seeded));
+      }
+    }
     if (seeded.firstDue !== HERD_AT || seeded.lastDue !== HERD_AT) throw new Error('herd tasks are not all due at the herd second');
     const clock = new ManualClock(HERD_AT - 60_000);
     const env = { ...HERD_ENV, ...o.env };
