@@ -95,6 +95,8 @@ export class Metrics {
     readonly running: () => number;
     /** SQLite only: what the write-ahead log's checkpoints have done. */
     readonly checkpoints?: () => CheckpointStatus;
+    /** SQLite only: the reloads' list keys waiting to be moved into their large level, failed moves. */
+    readonly listKeys?: () => { readonly freshKeys: number; readonly failures: number };
   }) {
     collectDefaultMetrics({ register: this.registry, prefix: 'reload_tasks_' });
     const checkpoints = sources.checkpoints;
@@ -114,6 +116,28 @@ export class Metrics {
         registers: [this.registry],
         collect() {
           const failures = checkpoints().failures;
+          if (failures > counted) this.inc(failures - counted);
+          counted = failures;
+        },
+      });
+    }
+    const listKeys = sources.listKeys;
+    if (listKeys) {
+      new Gauge({
+        name: 'reload_tasks_sqlite_list_keys_unsettled',
+        help: 'SQLite: keys of the reloads\' lists by app, owner and task still in the small level, not yet moved into the large one.',
+        registers: [this.registry],
+        collect() {
+          this.set(listKeys().freshKeys);
+        },
+      });
+      let counted = 0;
+      new Counter({
+        name: 'reload_tasks_sqlite_list_key_move_failures_total',
+        help: 'SQLite: moves of list keys into their large level that failed (tried again at the next tick).',
+        registers: [this.registry],
+        collect() {
+          const failures = listKeys().failures;
           if (failures > counted) this.inc(failures - counted);
           counted = failures;
         },

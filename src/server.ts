@@ -45,7 +45,7 @@ export async function startServer(config: Config, baseClock: Clock = systemClock
         : log.info({ failures: e.failures }, 'SQLite checkpoints succeed again'),
   });
   const metrics = new Metrics({
-    ...(opened instanceof SqliteStore && { checkpoints: () => opened.checkpointer.status() }),
+    ...(opened instanceof SqliteStore && { checkpoints: () => opened.checkpointer.status(), listKeys: () => opened.settleStatus() }),
     queueDepth: () => opened.queuedCount(),
     oldestQueuedAge: async () => {
       const t = await opened.oldestQueuedTime();

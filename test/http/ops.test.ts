@@ -11,6 +11,8 @@ import { loadOrCreateLocalKey } from '../../src/auth/local-key.js';
 import { buildApp } from '../../src/http/app.js';
 import { Metrics } from '../../src/metrics.js';
 import type { CheckpointStatus } from '../../src/store/sqlite/checkpointer.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { queuedReload } from '../../src/reloads/reload.js';
 import { SimulatedExecutor } from '../../src/reloads/executors/simulated.js';
 import { Scheduler } from '../../src/scheduler/scheduler.js';
 import { StoreUnavailableError, type Store } from '../../src/store/store.js';
@@ -120,5 +122,26 @@ describe('metrics', () => {
     // Scraped again with nothing new: a counter does not count the same failures twice.
     text = await scrape();
     assert.match(text, /^reload_tasks_sqlite_checkpoint_failures_total 3$/m);
+  });
+
+  it("SQLite: the reloads' list keys not yet moved into their large level", async () => {
+    const store = SqliteStore.open({ path: join(dir, 'list-keys.db'), settle: false });
+    try {
+      const metrics = new Metrics({ queueDepth: async () => 0, oldestQueuedAge: async () => 0, running: () => 0, listKeys: () => store.settleStatus() });
+      const scrape = async (): Promise<string> => (await metrics.registry.metrics()) as string;
+      assert.match(await scrape(), /^reload_tasks_sqlite_list_keys_unsettled 0$/m);
+      for (let i = 0; i < 4; i++) {
+        // Scheduled: keyed by app, owner and task; by hand: by app and owner only.
+        const scheduled = i % 2 === 0;
+        await store.insertReload(queuedReload({ tenantId: 'acme', userId: 'u', appId: `app-${i}`, partial: false, type: scheduled ? 'chronos' : 'external', resourceType: scheduled ? 'reload-tasks' : 'api', resourceId: scheduled ? `task-${i}` : null, scheduledTime: null }, 1_000 + i));
+      }
+      assert.match(await scrape(), /^reload_tasks_sqlite_list_keys_unsettled 10$/m);
+      assert.equal(store.settleKeys(), 10);
+      const text = await scrape();
+      assert.match(text, /^reload_tasks_sqlite_list_keys_unsettled 0$/m);
+      assert.match(text, /^reload_tasks_sqlite_list_key_move_failures_total 0$/m);
+    } finally {
+      await store.close();
+    }
   });
 });

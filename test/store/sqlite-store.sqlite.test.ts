@@ -8,6 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { loadMigrations } from '../../src/store/migrations.js';
 import { Checkpointer, type CheckpointEvent } from '../../src/store/sqlite/checkpointer.js';
+import { KeySettler } from '../../src/store/sqlite/key-settler.js';
 import * as schedulerSql from '../../src/store/sqlite/scheduler-sql.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { SchemaTooNewError, StoreUnavailableError, type ReloadListQuery } from '../../src/store/store.js';
@@ -461,6 +462,31 @@ describe('list keys in two levels (migration 9)', () => {
       assert.equal(pruned.reloads, all.filter((r) => r.endTime !== null).length);
       all.splice(0, all.length, ...all.filter((r) => r.endTime === null));
       await check('after pruning');
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('the settler moves everything when firings pause, and only what is above the high-water mark while they keep coming', async () => {
+    const store = SqliteStore.open({ path: join(dir, 'tick.db'), settle: false });
+    try {
+      for (let i = 0; i < 30; i++) {
+        await store.insertReload(queuedReload({ tenantId: 'acme', userId: `user-${i % 3}`, appId: `app-${i % 5}`, partial: false, type: 'chronos', resourceType: 'reload-tasks', resourceId: `task-${i % 7}`, scheduledTime: null }, NOW + i));
+      }
+      // The store's own settler, with a policy small enough to see (a time slice that never ends).
+      const db = (store as unknown as { db: Database.Database }).db;
+      const settler = new KeySettler(db, { chunk: 4, highWater: 100, quietMs: 500, sliceMs: 1e9, catchUpMs: 1e9 });
+      assert.equal(settler.countFresh(), 90, 'three keys per reload');
+      assert.equal(settler.tick(100), 0, 'firings keep coming and the small level is under its mark: nothing moves');
+      const busy = new KeySettler(db, { chunk: 4, highWater: 40, quietMs: 500, sliceMs: 1e9, catchUpMs: 1e9 });
+      const movedBusy = busy.tick(499);
+      assert.ok(movedBusy >= 50 && busy.countFresh() <= 40, `above the mark: moved ${movedBusy}, left ${busy.countFresh()}`);
+      assert.ok(busy.countFresh() > 40 - 12, 'not much more than what is above the mark (a move is up to a chunk per level)');
+      assert.equal(busy.tick(500), 90 - movedBusy, 'quiet: everything');
+      assert.equal(busy.countFresh(), 0);
+      assert.equal(busy.status().moved, 90);
+      // The lists did not notice.
+      assert.equal((await store.listReloads({ tenantId: 'acme', resourceId: 'task-3', limit: 100 })).length, 4);
     } finally {
       await store.close();
     }

@@ -125,22 +125,21 @@ export class SqliteStore implements Store {
    */
   private settleTick(): void {
     if (!this.db.open) return;
-    const { quietMs, highWater, sliceMs } = this.settler.options;
-    const quiet = performance.now() - this.lastKeysAt >= quietMs;
     try {
-      if (this.settler.settle(quiet ? 0 : highWater, sliceMs) > 0) this.checkpointer.kick();
+      if (this.settler.tick(performance.now() - this.lastKeysAt) > 0) this.checkpointer.kick();
     } catch {
       this.settleFailures += 1;
     }
   }
 
-  /** Moves every list key into its large level now. Returns how many moved. */
-  settleKeys(): number {
-    return guard(() => this.settler.settle(0, Number.POSITIVE_INFINITY));
+  /** Moves list keys into their large level now, until at most `keep` are left. Returns how many moved. */
+  settleKeys(keep = 0): number {
+    return guard(() => this.settler.settle(keep, Number.POSITIVE_INFINITY));
   }
 
-  /** What the key settler has done: keys waiting in the small level, keys moved, failed moves. */
+  /** What the key settler has done: keys waiting in the small level (counted now), keys moved, failed moves. */
   settleStatus(): SettleStatus & { readonly failures: number } {
+    if (this.db.open) guard(() => this.settler.countFresh());
     return { ...this.settler.status(), failures: this.settleFailures };
   }
 
