@@ -492,6 +492,33 @@ describe('list keys in two levels (migration 9)', () => {
     }
   });
 
+  it("the store's settle timer moves new keys, and does not look again until a reload is inserted", async () => {
+    // quietMs 0: every tick is "between bursts". The tick is called here as its timer would call it.
+    const store = SqliteStore.open({ path: join(dir, 'timer.db'), settle: { quietMs: 0 } });
+    const inner = store as unknown as { settleTick(): void; settler: KeySettler };
+    let counts = 0;
+    const countFresh = inner.settler.countFresh.bind(inner.settler);
+    inner.settler.countFresh = () => (counts++, countFresh());
+    const insert = (i: number) =>
+      store.insertReload(queuedReload({ tenantId: 'acme', userId: 'u', appId: `app-${i}`, partial: false, type: 'chronos', resourceType: 'reload-tasks', resourceId: `task-${i}`, scheduledTime: null }, NOW + i));
+    try {
+      await insert(1);
+      inner.settleTick();
+      assert.equal(inner.settler.status().moved, 3);
+      assert.equal(inner.settler.countFresh(), 0);
+      counts = 0;
+      inner.settleTick();
+      inner.settleTick();
+      assert.equal(counts, 0, 'idle: the small level is not counted');
+      await insert(2);
+      inner.settleTick();
+      assert.equal(inner.settler.status().moved, 6, 'a new reload wakes it');
+      assert.deepEqual((await store.listReloads({ tenantId: 'acme', limit: 10 })).length, 2);
+    } finally {
+      await store.close();
+    }
+  });
+
   it('a database from before the levels keeps its reloads listed: the migration puts their keys in the large level', async () => {
     const path = join(dir, 'premigration.db');
     const db = new Database(path);

@@ -102,6 +102,8 @@ export class SqliteStore implements Store {
   private readonly settleTimer: NodeJS.Timeout | undefined;
   /** When a reload was last inserted (performance.now()): its keys went into the small level. */
   private lastKeysAt = 0;
+  /** When a tick last found the small level empty: until a reload is inserted, ticks do nothing. */
+  private settledAt = -1;
   private settleFailures = 0;
 
   private constructor(db: Database.Database, path: string, taskCacheSize: number, onCheckpoint?: (event: CheckpointEvent) => void, logRestartFrames = LOG_RESTART_FRAMES, settle?: Partial<SettlerOptions> | false) {
@@ -121,12 +123,14 @@ export class SqliteStore implements Store {
    * Between bursts of firing, moves every list key into its large level, a slice at a time; while
    * reloads keep coming, only what is above the high-water mark. A move that fails (another
    * connection holds the write lock) is tried again at the next tick: the keys stay where they are,
-   * and the lists read both levels.
+   * and the lists read both levels. Once the small level is empty, ticks do nothing (not even count
+   * it) until a reload is inserted: an idle service does not read three tables five times a second.
    */
   private settleTick(): void {
-    if (!this.db.open) return;
+    if (!this.db.open || this.lastKeysAt < this.settledAt) return;
     try {
       if (this.settler.tick(performance.now() - this.lastKeysAt) > 0) this.checkpointer.kick();
+      if (this.settler.status().freshKeys === 0) this.settledAt = performance.now();
     } catch {
       this.settleFailures += 1;
     }
