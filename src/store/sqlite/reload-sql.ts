@@ -24,8 +24,9 @@ export const GET_RELOAD = `SELECT ${RELOAD_COLUMNS} FROM reloads WHERE tenant_id
 
 /**
  * The oldest QUEUED reload of an app in a tenant. Seeks reloads_by_status (status, tenant_id, id),
- * which holds only the queue's few entries per tenant; `+app_id` keeps SQLite from walking the app's
- * whole history in reloads_by_app instead. Params: tenant_id, app_id.
+ * which holds only the queue's few entries per tenant; `+app_id` keeps SQLite from using an index
+ * on app_id, should one come back (the app's list lives in key tables since migration 000009).
+ * Params: tenant_id, app_id.
  */
 export const PENDING_RELOAD_OF_APP = `SELECT ${RELOAD_COLUMNS} FROM reloads
   WHERE tenant_id = @tenant_id AND status = 'QUEUED' AND +app_id = @app_id ORDER BY id LIMIT 1`;
