@@ -261,13 +261,23 @@ export class SqliteStore implements Store {
   }
 
   async insertReload(reload: Reload): Promise<void> {
-    this.lastKeysAt = performance.now();
     guard(() => reloads.insertReload(this.ctx, reload));
+    this.keysAdded([reload]);
   }
 
   async insertReloadUnlessPending(reload: Reload): Promise<Reload | undefined> {
+    const pending = guard(() => reloads.insertReloadUnlessPending(this.ctx, reload));
+    if (!pending) this.keysAdded([reload]);
+    return pending;
+  }
+
+  /** Reloads inserted: their list keys went into the small level (migration 000009's trigger). */
+  private keysAdded(inserted: Iterable<Reload | null>): void {
+    let keys = 0;
+    for (const r of inserted) if (r) keys += r.resourceId === null ? 2 : 3;
+    if (keys === 0) return;
+    this.settler.added(keys);
     this.lastKeysAt = performance.now();
-    return guard(() => reloads.insertReloadUnlessPending(this.ctx, reload));
   }
 
   async getReload(tenantId: string, id: string): Promise<Reload | undefined> {
@@ -302,7 +312,7 @@ export class SqliteStore implements Store {
     if (this.logRestartFrames > 0) await this.checkpointer.catchUp(this.logRestartFrames);
     const recorded = guard(() => scheduling.fireDue(this.ctx, now, limit, planner, options?.onClaimed));
     if (recorded.length > 0) {
-      this.lastKeysAt = performance.now();
+      this.keysAdded(recorded.map((o) => o.reload));
       this.checkpointer.kick();
     }
     return recorded;
