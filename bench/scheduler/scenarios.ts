@@ -240,6 +240,8 @@ export interface SustainedOptions {
   readonly sqlTiming?: boolean | undefined;
   /** A change to the database set-up, tried on the bench's copy only (src/ is not changed). */
   readonly whatIf?: WhatIf | undefined;
+  /** The key settler's high-water mark for the moves after each pass (its default when not given). */
+  readonly settleHighWater?: number | undefined;
 }
 
 /**
@@ -410,7 +412,7 @@ export async function sustained(o: SustainedOptions, log: (s: string) => void): 
         // What the store's key settler does on its timer while firings keep coming (key-settler.ts:
         // keys above the high-water mark are moved): done here after each pass, at the same cost,
         // because back-to-back passes leave its timer no turn. Part of the pass's time.
-        rig.store.settleKeys(DEFAULT_SETTLER_OPTIONS.highWater);
+        rig.store.settleKeys(o.settleHighWater ?? DEFAULT_SETTLER_OPTIONS.highWater);
         const t3 = performance.now();
         const waitMs = runnableWaitMs() - w0;
         if (measuring) {
