@@ -467,22 +467,26 @@ describe('list keys in two levels (migration 9)', () => {
     }
   });
 
-  it('the settler moves everything when firings pause, and only what is above the high-water mark while they keep coming', async () => {
+  it('the settler moves everything when firings pause, and only what stays above the high-water mark while they keep coming', async () => {
     const store = SqliteStore.open({ path: join(dir, 'tick.db'), settle: false });
     try {
       for (let i = 0; i < 30; i++) {
         await store.insertReload(queuedReload({ tenantId: 'acme', userId: `user-${i % 3}`, appId: `app-${i % 5}`, partial: false, type: 'chronos', resourceType: 'reload-tasks', resourceId: `task-${i % 7}`, scheduledTime: null }, NOW + i));
       }
-      // The store's own settler, with a policy small enough to see (a time slice that never ends).
+      // The store's own tables, with a policy small enough to see (time slices that never end).
+      // Times are the settler's monotonic ms: ticks 200 ms apart, as the store's timer runs them.
       const db = (store as unknown as { db: Database.Database }).db;
-      const settler = new KeySettler(db, { chunk: 4, highWater: 100, quietMs: 500, sliceMs: 1e9, catchUpMs: 1e9 });
-      assert.equal(settler.countFresh(), 90, 'three keys per reload');
-      assert.equal(settler.tick(100), 0, 'firings keep coming and the small level is under its mark: nothing moves');
-      const busy = new KeySettler(db, { chunk: 4, highWater: 40, quietMs: 500, sliceMs: 1e9, catchUpMs: 1e9 });
-      const movedBusy = busy.tick(499);
-      assert.ok(movedBusy >= 50 && busy.countFresh() <= 40, `above the mark: moved ${movedBusy}, left ${busy.countFresh()}`);
+      const policy = { chunk: 4, quietMs: 500, sliceMs: 1e9, catchUpMs: 1e9, catchUpAfterMs: 1000 };
+      const under = new KeySettler(db, { ...policy, highWater: 100 });
+      assert.equal(under.countFresh(), 90, 'three keys per reload');
+      assert.equal(under.tick(100, 0), 0, 'firings keep coming and the small level is under its mark: nothing moves');
+      assert.equal(under.tick(100, 5000), 0);
+      const busy = new KeySettler(db, { ...policy, highWater: 40 });
+      for (let t = 0; t < 1000; t += 200) assert.equal(busy.tick(100, t), 0, `above the mark for ${t} ms only: a herd is fired first`);
+      const movedBusy = busy.tick(100, 1000);
+      assert.ok(movedBusy >= 50 && busy.countFresh() <= 40, `above the mark for 1 s: moved ${movedBusy}, left ${busy.countFresh()}`);
       assert.ok(busy.countFresh() > 40 - 12, 'not much more than what is above the mark (a move is up to a chunk per level)');
-      assert.equal(busy.tick(500), 90 - movedBusy, 'quiet: everything');
+      assert.equal(busy.tick(500, 1200), 90 - movedBusy, 'quiet: everything');
       assert.equal(busy.countFresh(), 0);
       assert.equal(busy.status().moved, 90);
       // The lists did not notice.

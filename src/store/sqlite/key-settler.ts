@@ -9,10 +9,11 @@
  * firings wrote 2,000; the fuller the small level, the closer the run's keys and the fewer leaves.
  *
  * When (`tick`): between bursts of firing (`quietMs` after the last reload was inserted), everything,
- * in slices of `sliceMs` per tick so that requests are served in between; while reloads keep coming,
- * only what lies above `highWater` keys, so that a herd is fired first and settled afterwards, in
- * slices of `catchUpMs`: longer, because firings that never stop (a steady 20,000 a second) bring
- * keys faster than short slices move them, and the small level would grow without bound.
+ * in slices of `sliceMs` per tick so that requests are served in between. While reloads keep coming,
+ * nothing at first, so that a herd is fired first and settled afterwards; once the small level has
+ * been above `highWater` keys for `catchUpAfterMs`, what lies above the mark, in slices of
+ * `catchUpMs`: longer, because firings that never stop bring keys faster than short slices move
+ * them, and the small level would grow without bound.
  */
 import type Database from 'better-sqlite3';
 import { KEY_LEVELS } from './reload-sql.js';
@@ -33,14 +34,19 @@ export interface SettlerOptions {
   readonly sliceMs: number;
   /** Time given to moves per tick while reloads keep coming and the small level is above highWater. */
   readonly catchUpMs: number;
+  /** How long the small level may stay above highWater while reloads keep coming before moves start. */
+  readonly catchUpAfterMs: number;
 }
 
 /**
- * A move of 2,000 keys takes about 8 ms with two million reloads on record; 25 ms of every 200 ms
- * tick between bursts, and 100 ms while catching up: moves run at about 4 µs a key, so that is room
- * for 125,000 keys a second, 40,000 firings' (three keys each), more than the store fires.
+ * A move of 2,000 keys takes 8 to 26 ms with two million reloads on record (4 to 13 µs a key on
+ * the machines measured); 25 ms of every 200 ms tick between bursts. While catching up, 100 ms:
+ * a firing costs about three keys' moves (its three keys), and half the time for moves keeps up
+ * with firing at full speed in the other half. 5 s above the mark before catching up: a herd of
+ * 100,000 (300,000 keys) is fired in about that long, and while it waits the small level grows by
+ * at most what 5 s of firing brings (300,000 keys at 20,000 firings a second).
  */
-export const DEFAULT_SETTLER_OPTIONS: SettlerOptions = { chunk: 2000, highWater: 200_000, quietMs: 500, sliceMs: 25, catchUpMs: 100 };
+export const DEFAULT_SETTLER_OPTIONS: SettlerOptions = { chunk: 2000, highWater: 200_000, quietMs: 500, sliceMs: 25, catchUpMs: 100, catchUpAfterMs: 5000 };
 
 interface LevelStatements {
   readonly level: Level;
@@ -73,6 +79,8 @@ export class KeySettler {
    */
   private freshKeys = 0;
   private counted = false;
+  /** When a tick, with reloads still coming, first found the small level above highWater. */
+  private aboveSince: number | undefined;
 
   constructor(
     private readonly db: Database.Database,
@@ -144,12 +152,22 @@ export class KeySettler {
   }
 
   /**
-   * One tick of the policy above. `sinceKeysMs`: time since a reload was last inserted. Returns the
-   * keys moved.
+   * One tick of the policy above. `sinceKeysMs`: time since a reload was last inserted; `now`: a
+   * monotonic time in ms (performance.now()). Returns the keys moved.
    */
-  tick(sinceKeysMs: number): number {
-    const { quietMs, highWater, sliceMs, catchUpMs } = this.options;
-    return sinceKeysMs >= quietMs ? this.settle(0, sliceMs) : this.settle(highWater, catchUpMs);
+  tick(sinceKeysMs: number, now: number): number {
+    const { quietMs, highWater, sliceMs, catchUpMs, catchUpAfterMs } = this.options;
+    if (sinceKeysMs >= quietMs) {
+      this.aboveSince = undefined;
+      return this.settle(0, sliceMs);
+    }
+    if (!this.counted) this.countFresh();
+    if (this.freshKeys <= highWater) {
+      this.aboveSince = undefined;
+      return 0;
+    }
+    this.aboveSince ??= now;
+    return now - this.aboveSince >= catchUpAfterMs ? this.settle(highWater, catchUpMs) : 0;
   }
 
   /** Moves until the small levels hold at most `keep` keys or `ms` have passed. Returns the keys moved. */

@@ -121,7 +121,7 @@ export class SqliteStore implements Store {
 
   /**
    * Between bursts of firing, moves every list key into its large level, a slice at a time; while
-   * reloads keep coming, only what is above the high-water mark. A move that fails (another
+   * reloads keep coming, only what has been above the high-water mark for a while (key-settler.ts). A move that fails (another
    * connection holds the write lock) is tried again at the next tick: the keys stay where they are,
    * and the lists read both levels. Once the small level is empty, ticks do nothing (not even count
    * it) until a reload is inserted: an idle service does not read three tables five times a second.
@@ -129,7 +129,8 @@ export class SqliteStore implements Store {
   private settleTick(): void {
     if (!this.db.open || this.lastKeysAt < this.settledAt) return;
     try {
-      if (this.settler.tick(performance.now() - this.lastKeysAt) > 0) this.checkpointer.kick();
+      const now = performance.now();
+      if (this.settler.tick(now - this.lastKeysAt, now) > 0) this.checkpointer.kick();
       if (this.settler.status().freshKeys === 0) this.settledAt = performance.now();
     } catch {
       this.settleFailures += 1;
