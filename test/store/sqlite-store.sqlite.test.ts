@@ -224,7 +224,9 @@ describe('checkpoints', () => {
     const seeding = SqliteStore.open({ path });
     for (const t of tasks) await seeding.insertTask(t);
     await seeding.close();
-    const store = SqliteStore.open({ path, logRestartFrames: 256 });
+    // No key settler: its timer's moves would be a second writer, and the last check needs the log
+    // to stop growing while the checkpoint copies it.
+    const store = SqliteStore.open({ path, logRestartFrames: 256, settle: false });
     const reader = new Database(path, { readonly: true });
     try {
       assert.ok(await store.checkpointer.checkpoint(), 'the worker runs');
@@ -259,7 +261,10 @@ describe('checkpoints', () => {
       assert.ok(checkpoints.n < 2.5 * batches, `${checkpoints.n} checkpoints for ${batches} batches`);
       reader.prepare('COMMIT').run();
       await fireRound();
-      const settled = (await original())!;
+      // A call joins a checkpoint still running, which the last batch's kick may have started
+      // before that batch committed: the next one sees the whole log.
+      let settled = (await original())!;
+      if (settled.checkpointed !== settled.log) settled = (await original())!;
       assert.equal(settled.checkpointed, settled.log, 'copied whole once the reader is gone');
     } finally {
       reader.close();
