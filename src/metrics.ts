@@ -56,6 +56,34 @@ export class Metrics {
     },
   });
 
+  /**
+   * A SQLite background job's state as scraped: a gauge read as it is, and a count of failures that
+   * the job keeps as a running total, handed to a counter by what it grew since the last scrape.
+   */
+  private sqliteStatus(gauge: readonly [string, string, () => number], failures: readonly [string, string, () => number]): void {
+    const [gaugeName, gaugeHelp, read] = gauge;
+    new Gauge({
+      name: gaugeName,
+      help: gaugeHelp,
+      registers: [this.registry],
+      collect() {
+        this.set(read());
+      },
+    });
+    const [counterName, counterHelp, total] = failures;
+    let counted = 0;
+    new Counter({
+      name: counterName,
+      help: counterHelp,
+      registers: [this.registry],
+      collect() {
+        const now = total();
+        if (now > counted) this.inc(now - counted);
+        counted = now;
+      },
+    });
+  }
+
   tokenAccepted(how: 'cache' | 'signature'): void {
     this.accepted[how] += 1;
   }
@@ -101,47 +129,17 @@ export class Metrics {
     collectDefaultMetrics({ register: this.registry, prefix: 'reload_tasks_' });
     const checkpoints = sources.checkpoints;
     if (checkpoints) {
-      new Gauge({
-        name: 'reload_tasks_sqlite_wal_pending_frames',
-        help: 'SQLite: frames of the write-ahead log not yet copied into the database file after the last checkpoint.',
-        registers: [this.registry],
-        collect() {
-          this.set(checkpoints().pendingFrames);
-        },
-      });
-      let counted = 0;
-      new Counter({
-        name: 'reload_tasks_sqlite_checkpoint_failures_total',
-        help: 'SQLite: checkpoints of the write-ahead log that failed (the log grows while they fail).',
-        registers: [this.registry],
-        collect() {
-          const failures = checkpoints().failures;
-          if (failures > counted) this.inc(failures - counted);
-          counted = failures;
-        },
-      });
+      this.sqliteStatus(
+        ['reload_tasks_sqlite_wal_pending_frames', 'SQLite: frames of the write-ahead log not yet copied into the database file after the last checkpoint.', () => checkpoints().pendingFrames],
+        ['reload_tasks_sqlite_checkpoint_failures_total', 'SQLite: checkpoints of the write-ahead log that failed (the log grows while they fail).', () => checkpoints().failures],
+      );
     }
     const listKeys = sources.listKeys;
     if (listKeys) {
-      new Gauge({
-        name: 'reload_tasks_sqlite_list_keys_unsettled',
-        help: 'SQLite: keys of the reloads\' lists by app, owner and task still in the small level, not yet moved into the large one.',
-        registers: [this.registry],
-        collect() {
-          this.set(listKeys().freshKeys);
-        },
-      });
-      let counted = 0;
-      new Counter({
-        name: 'reload_tasks_sqlite_list_key_move_failures_total',
-        help: 'SQLite: moves of list keys into their large level that failed (tried again at the next tick).',
-        registers: [this.registry],
-        collect() {
-          const failures = listKeys().failures;
-          if (failures > counted) this.inc(failures - counted);
-          counted = failures;
-        },
-      });
+      this.sqliteStatus(
+        ['reload_tasks_sqlite_list_keys_unsettled', "SQLite: keys of the reloads' lists by app, owner and task still in the small level, not yet moved into the large one.", () => listKeys().freshKeys],
+        ['reload_tasks_sqlite_list_key_move_failures_total', 'SQLite: moves of list keys into their large level that failed (tried again at the next tick).', () => listKeys().failures],
+      );
     }
     new Gauge({
       name: 'reload_tasks_reload_queue_depth',
