@@ -16,6 +16,7 @@
  * them, and the small level would grow without bound.
  */
 import type Database from 'better-sqlite3';
+import type { Reload } from '../../reloads/reload.js';
 import { KEY_LEVELS } from './reload-sql.js';
 
 type Level = (typeof KEY_LEVELS)[keyof typeof KEY_LEVELS];
@@ -108,9 +109,15 @@ export class KeySettler {
     return this.freshKeys;
   }
 
-  /** Keys the store wrote into the small levels (three per reload of a task, two per other reload). */
-  added(keys: number): void {
+  /**
+   * Reloads the store inserted (null: none): migration 000009's trigger wrote a key for each into
+   * every level whose column it has (a reload by hand has no task). Returns the keys.
+   */
+  added(reloads: Iterable<Reload | null>): number {
+    let keys = 0;
+    for (const r of reloads) if (r) for (const l of this.levels) if (r[l.level.field] !== null) keys += 1;
     this.freshKeys += keys;
+    return keys;
   }
 
   status(): SettleStatus {

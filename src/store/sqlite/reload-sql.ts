@@ -57,9 +57,9 @@ export function sortExpression(key: ReloadSortKey, prefix = ''): string {
  * Every reload's key is in exactly one of them.
  */
 export const KEY_LEVELS = {
-  app: { column: 'app_id', settled: 'reload_keys_by_app', fresh: 'reload_keys_by_app_new' },
-  user: { column: 'user_id', settled: 'reload_keys_by_user', fresh: 'reload_keys_by_user_new' },
-  resource: { column: 'resource_id', settled: 'reload_keys_by_resource', fresh: 'reload_keys_by_resource_new' },
+  app: { column: 'app_id', field: 'appId', settled: 'reload_keys_by_app', fresh: 'reload_keys_by_app_new' },
+  user: { column: 'user_id', field: 'userId', settled: 'reload_keys_by_user', fresh: 'reload_keys_by_user_new' },
+  resource: { column: 'resource_id', field: 'resourceId', settled: 'reload_keys_by_resource', fresh: 'reload_keys_by_resource_new' },
 } as const;
 
 /** RELOAD_COLUMNS of `r`, but the id of `k`: the key's order is then the output's (no sort). */

@@ -121,9 +121,9 @@ export class SqliteStore implements Store {
 
   /**
    * Between bursts of firing, moves every list key into its large level, a slice at a time; while
-   * reloads keep coming, only what has been above the high-water mark for a while (key-settler.ts). A move that fails (another
-   * connection holds the write lock) is tried again at the next tick: the keys stay where they are,
-   * and the lists read both levels. Once the small level is empty, ticks do nothing (not even count
+   * reloads keep coming, only what has been above the high-water mark for a while (key-settler.ts).
+   * A move that fails (another connection holds the write lock) is tried again at the next tick:
+   * the keys stay where they are, and the lists read both levels. Once the small level is empty, ticks do nothing (not even count
    * it) until a reload is inserted: an idle service does not read three tables five times a second.
    */
   private settleTick(): void {
@@ -274,11 +274,7 @@ export class SqliteStore implements Store {
 
   /** Reloads inserted: their list keys went into the small level (migration 000009's trigger). */
   private keysAdded(inserted: Iterable<Reload | null>): void {
-    let keys = 0;
-    for (const r of inserted) if (r) keys += r.resourceId === null ? 2 : 3;
-    if (keys === 0) return;
-    this.settler.added(keys);
-    this.lastKeysAt = performance.now();
+    if (this.settler.added(inserted) > 0) this.lastKeysAt = performance.now();
   }
 
   async getReload(tenantId: string, id: string): Promise<Reload | undefined> {
